@@ -1,0 +1,21 @@
+.PHONY: run test bench build migrate seed vet
+
+# With no TELEGRAM_BOT_TOKEN the console chat is attached, so a newcomer can talk to the bot at once.
+CONSOLE := $(if $(TELEGRAM_BOT_TOKEN),,--console)
+
+build:
+	go build -o bin/bonusbot ./cmd/bonusbot
+
+run: build
+	./bin/bonusbot migrate
+	./bin/bonusbot seed --demo
+	./bin/bonusbot serve $(CONSOLE)
+
+test:
+	go test -race -count=1 ./...
+
+vet:
+	go vet ./...
+
+bench:
+	go run ./cmd/bonusbench
