@@ -55,6 +55,10 @@ func ensureDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
 	return nil
 }
 
+// errRetry asks withTx to run the transaction again: a concurrent writer got there first and the
+// fresh run will see what it wrote.
+var errRetry = errors.New("concurrent write, retry")
+
 func isCode(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
@@ -69,7 +73,7 @@ func withTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, 
 		if err == nil {
 			return v, nil
 		}
-		if attempt < 5 && (isCode(err, "40001") || isCode(err, "40P01")) {
+		if attempt < 5 && (isCode(err, "40001") || isCode(err, "40P01") || errors.Is(err, errRetry)) {
 			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 			continue
 		}

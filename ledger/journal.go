@@ -1,0 +1,94 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Journal books. Account books carry account_id; system books do not.
+const (
+	bookLot        = "lot"
+	bookDebt       = "debt"
+	bookIssuance   = "issuance"
+	bookRedemption = "redemption"
+	bookExpiry     = "expiry"
+	bookAdjustment = "adjustment"
+)
+
+// entry is one journal line; a transaction's entries sum to zero.
+type entry struct {
+	book      string
+	accountID int64     // 0 for system books
+	expiresOn time.Time // zero unless book is lot
+	points    int64
+	detail    string // overrides the transaction's detail for this line (each side of a gift names the other)
+}
+
+// journalTx collects the entries of one journal transaction before they are written together.
+type journalTx struct {
+	kind    string
+	detail  string
+	at      time.Time
+	entries []entry
+}
+
+func (j *journalTx) add(book string, accountID int64, expiresOn time.Time, points int64) {
+	if points != 0 {
+		j.entries = append(j.entries, entry{book: book, accountID: accountID, expiresOn: expiresOn, points: points})
+	}
+}
+
+// lots adds one lot entry per lot, with sign applied; a non-empty detail overrides the transaction's.
+func (j *journalTx) lots(accountID int64, lots []Lot, sign int64, detail string) {
+	for _, l := range lots {
+		if l.Points != 0 {
+			j.entries = append(j.entries, entry{bookLot, accountID, l.ExpiresOn, sign * l.Points, detail})
+		}
+	}
+}
+
+// write appends the transaction to the journal and returns its id. It refuses an unbalanced transaction,
+// which would be a bug in the caller, not a user error.
+func (j *journalTx) write(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var sum int64
+	for _, e := range j.entries {
+		sum += e.points
+	}
+	if sum != 0 {
+		return 0, fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
+	}
+	var txID int64
+	if err := tx.QueryRow(ctx, "SELECT nextval('journal_tx_seq')").Scan(&txID); err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	if len(j.entries) == 0 {
+		return txID, nil
+	}
+	books := make([]string, len(j.entries))
+	accounts := make([]*int64, len(j.entries))
+	dates := make([]*time.Time, len(j.entries))
+	points := make([]int64, len(j.entries))
+	details := make([]string, len(j.entries))
+	for i, e := range j.entries {
+		books[i], points[i], details[i] = e.book, e.points, cmp.Or(e.detail, j.detail)
+		if e.accountID != 0 {
+			accounts[i] = &e.accountID
+		}
+		if !e.expiresOn.IsZero() {
+			dates[i] = &e.expiresOn
+		}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
+		SELECT $1, $2, $3, b, a, d, p, x
+		FROM unnest($4::text[], $5::bigint[], $6::date[], $7::bigint[], $8::text[]) AS t(b, a, d, p, x)`,
+		txID, j.kind, j.at, books, accounts, dates, points, details)
+	if err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	return txID, nil
+}

@@ -1,0 +1,128 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// lockedAccount is an account row locked FOR UPDATE for the rest of the transaction.
+type lockedAccount struct {
+	id      int64
+	blocked bool
+	debt    int64
+}
+
+// lockAccounts locks the accounts in ascending id order, the one lock order every operation uses,
+// so that two operations on the same pair of accounts cannot deadlock.
+func lockAccounts(ctx context.Context, tx pgx.Tx, ids ...int64) (map[int64]lockedAccount, error) {
+	rows, err := tx.Query(ctx,
+		`SELECT id, blocked, debt FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	locked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lockedAccount, error) {
+		var a lockedAccount
+		err := r.Scan(&a.id, &a.blocked, &a.debt)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	byID := make(map[int64]lockedAccount, len(locked))
+	for _, a := range locked {
+		byID[a.id] = a
+	}
+	for _, id := range ids {
+		if _, ok := byID[id]; !ok {
+			return nil, ErrUnknownAccount
+		}
+	}
+	return byID, nil
+}
+
+// liveLots locks and returns an account's spendable lots, soonest-expiring first.
+// The caller must hold the account lock.
+func liveLots(ctx context.Context, tx pgx.Tx, accountID int64, today time.Time) ([]Lot, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT expires_on, points FROM lots
+		WHERE account_id = $1 AND expires_on >= $2 AND points > 0
+		ORDER BY expires_on
+		FOR UPDATE`, accountID, today)
+	if err != nil {
+		return nil, fmt.Errorf("lots: %w", err)
+	}
+	lots, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Lot])
+	if err != nil {
+		return nil, fmt.Errorf("lots: %w", err)
+	}
+	return lots, nil
+}
+
+func sumLots(lots []Lot) int64 {
+	var n int64
+	for _, l := range lots {
+		n += l.Points
+	}
+	return n
+}
+
+// pickLots chooses points from lots in order until want is met and returns what it took
+// (never more than a lot holds). It takes less than want only when the lots run out.
+func pickLots(lots []Lot, want int64) []Lot {
+	var taken []Lot
+	for _, l := range lots {
+		if want == 0 {
+			break
+		}
+		n := min(l.Points, want)
+		taken = append(taken, Lot{ExpiresOn: l.ExpiresOn, Points: n})
+		want -= n
+	}
+	return taken
+}
+
+// debitLots subtracts taken from the account's existing lots; CHECK (points >= 0) is the last guard.
+func debitLots(ctx context.Context, tx pgx.Tx, accountID int64, taken []Lot) error {
+	if len(taken) == 0 {
+		return nil
+	}
+	dates, points := lotArrays(taken)
+	_, err := tx.Exec(ctx, `
+		UPDATE lots SET points = lots.points - t.p
+		FROM unnest($2::date[], $3::bigint[]) AS t(d, p)
+		WHERE lots.account_id = $1 AND lots.expires_on = t.d`,
+		accountID, dates, points)
+	if err != nil {
+		return fmt.Errorf("debit lots: %w", err)
+	}
+	return nil
+}
+
+// creditLots adds points to the account's lots, creating a lot for a new expiry date.
+func creditLots(ctx context.Context, tx pgx.Tx, accountID int64, credit []Lot) error {
+	if len(credit) == 0 {
+		return nil
+	}
+	dates, points := lotArrays(credit)
+	_, err := tx.Exec(ctx, `
+		INSERT INTO lots (account_id, expires_on, points)
+		SELECT $1, d, p FROM unnest($2::date[], $3::bigint[]) AS t(d, p)
+		ON CONFLICT (account_id, expires_on) DO UPDATE SET points = lots.points + excluded.points`,
+		accountID, dates, points)
+	if err != nil {
+		return fmt.Errorf("credit lots: %w", err)
+	}
+	return nil
+}
+
+func lotArrays(lots []Lot) ([]time.Time, []int64) {
+	dates := make([]time.Time, len(lots))
+	points := make([]int64, len(lots))
+	for i, l := range lots {
+		dates[i], points[i] = l.ExpiresOn, l.Points
+	}
+	return dates, points
+}

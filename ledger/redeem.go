@@ -1,0 +1,261 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RedeemRequest asks to spend points on a catalogue item. Key, when set, makes the request idempotent:
+// a repeated key returns the first order (a double tap orders once).
+type RedeemRequest struct {
+	AccountID int64
+	Code      string
+	Key       string
+}
+
+// Order is a redemption.
+type Order struct {
+	ID        int64
+	AccountID int64
+	Code      string
+	Cost      int64
+	Status    string // placed, completed, failed
+	Balance   int64  // the account's balance after the operation that returned it
+}
+
+// refundGrace is how long refunded points live when the lot they came from has expired meanwhile, so a
+// failed order never silently burns points.
+const refundGrace = 30 // days
+
+// Redeem places an order: spends the item's cost from the soonest-expiring lots and takes one from
+// stock. Refusals: ErrUnknownItem, ErrItemUnavailable, ErrOutOfStock, ErrInsufficientPoints,
+// ErrAccountBlocked, ErrUnknownAccount.
+func (s *Store) Redeem(ctx context.Context, req RedeemRequest) (Order, error) {
+	now := s.now()
+	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (Order, error) {
+		return s.redeemTx(ctx, tx, req, now)
+	})
+	if err != nil {
+		return Order{}, fmt.Errorf("redeem %s: %w", req.Code, err)
+	}
+	return o, nil
+}
+
+func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now time.Time) (Order, error) {
+	locked, err := lockAccounts(ctx, tx, req.AccountID)
+	if err != nil {
+		return Order{}, err
+	}
+	today := s.LocalDate(now)
+	if req.Key != "" {
+		if o, ok, err := orderByKey(ctx, tx, req); ok || err != nil {
+			if err == nil {
+				o.Balance, err = spendable(ctx, tx, req.AccountID, today)
+			}
+			return o, err
+		}
+	}
+	if locked[req.AccountID].blocked {
+		return Order{}, ErrAccountBlocked
+	}
+	var item Item
+	err = tx.QueryRow(ctx, `SELECT cost, stock, active FROM catalog_items WHERE code = $1`, req.Code).
+		Scan(&item.Cost, &item.Stock, &item.Active)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Order{}, ErrUnknownItem
+	case err != nil:
+		return Order{}, fmt.Errorf("item: %w", err)
+	case !item.Active:
+		return Order{}, ErrItemUnavailable
+	}
+	lots, err := liveLots(ctx, tx, req.AccountID, today)
+	if err != nil {
+		return Order{}, err
+	}
+	if sumLots(lots) < item.Cost {
+		return Order{}, ErrInsufficientPoints
+	}
+	if item.Stock != nil {
+		// Conditional decrement: the row lock it takes serialises buyers of the last unit.
+		tag, err := tx.Exec(ctx, `UPDATE catalog_items SET stock = stock - 1 WHERE code = $1 AND stock > 0`, req.Code)
+		if err != nil {
+			return Order{}, fmt.Errorf("stock: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return Order{}, ErrOutOfStock
+		}
+	}
+	taken := pickLots(lots, item.Cost)
+	if err := debitLots(ctx, tx, req.AccountID, taken); err != nil {
+		return Order{}, err
+	}
+	j := journalTx{kind: "redeem", detail: req.Code, at: now}
+	j.lots(req.AccountID, taken, -1, "")
+	j.add(bookRedemption, 0, time.Time{}, item.Cost)
+	txID, err := j.write(ctx, tx)
+	if err != nil {
+		return Order{}, err
+	}
+	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO orders (account_id, item_code, cost, request_key, tx_id, created_at)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING id`,
+		req.AccountID, req.Code, item.Cost, req.Key, txID, now).Scan(&o.ID)
+	if isCode(err, "23505") {
+		return Order{}, errRetry // the same key committed meanwhile; the rerun returns that order
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("order: %w", err)
+	}
+	dates, points := lotArrays(taken)
+	_, err = tx.Exec(ctx, `INSERT INTO order_parts (order_id, expires_on, points) SELECT $1, d, p FROM unnest($2::date[], $3::bigint[]) AS t(d, p)`,
+		o.ID, dates, points)
+	if err != nil {
+		return Order{}, fmt.Errorf("order parts: %w", err)
+	}
+	return o, nil
+}
+
+func orderByKey(ctx context.Context, tx pgx.Tx, req RedeemRequest) (Order, bool, error) {
+	var o Order
+	err := tx.QueryRow(ctx, `SELECT id, account_id, item_code, cost, status FROM orders WHERE request_key = $1`, req.Key).
+		Scan(&o.ID, &o.AccountID, &o.Code, &o.Cost, &o.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, false, nil
+	}
+	if err != nil {
+		return Order{}, false, fmt.Errorf("order by key: %w", err)
+	}
+	if o.AccountID != req.AccountID || o.Code != req.Code {
+		return Order{}, true, fmt.Errorf("%w: request key reused for another order", ErrInvalidEvent)
+	}
+	return o, true, nil
+}
+
+func spendable(ctx context.Context, tx pgx.Tx, accountID int64, today time.Time) (int64, error) {
+	var n int64
+	err := tx.QueryRow(ctx, `SELECT coalesce(sum(points), 0) FROM lots WHERE account_id = $1 AND expires_on >= $2`,
+		accountID, today).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("balance: %w", err)
+	}
+	return n, nil
+}
+
+// CompleteOrder marks a placed order fulfilled. Refusals: ErrUnknownOrder, ErrOrderSettled.
+func (s *Store) CompleteOrder(ctx context.Context, orderID int64) (Order, error) {
+	now := s.now()
+	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (Order, error) {
+		o, err := lockPlacedOrder(ctx, tx, orderID)
+		if err != nil {
+			return Order{}, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'completed', settled_at = $2 WHERE id = $1`, orderID, now); err != nil {
+			return Order{}, fmt.Errorf("complete: %w", err)
+		}
+		o.Status = "completed"
+		o.Balance, err = spendable(ctx, tx, o.AccountID, s.LocalDate(now))
+		return o, err
+	})
+	if err != nil {
+		return Order{}, fmt.Errorf("complete order %d: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// FailOrder refunds a placed order into the lots its points came from and returns the unit to stock.
+// A part whose lot has expired meanwhile comes back with refundGrace days to live.
+// Refusals: ErrUnknownOrder, ErrOrderSettled.
+func (s *Store) FailOrder(ctx context.Context, orderID int64) (Order, error) {
+	now := s.now()
+	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (Order, error) {
+		return s.failOrderTx(ctx, tx, orderID, now)
+	})
+	if err != nil {
+		return Order{}, fmt.Errorf("fail order %d: %w", orderID, err)
+	}
+	return o, nil
+}
+
+func (s *Store) failOrderTx(ctx context.Context, tx pgx.Tx, orderID int64, now time.Time) (Order, error) {
+	o, err := lockPlacedOrder(ctx, tx, orderID)
+	if err != nil {
+		return Order{}, err
+	}
+	if _, err := lockAccounts(ctx, tx, o.AccountID); err != nil {
+		return Order{}, err
+	}
+	rows, err := tx.Query(ctx, `SELECT expires_on, points FROM order_parts WHERE order_id = $1 ORDER BY expires_on`, orderID)
+	if err != nil {
+		return Order{}, fmt.Errorf("order parts: %w", err)
+	}
+	parts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Lot])
+	if err != nil {
+		return Order{}, fmt.Errorf("order parts: %w", err)
+	}
+	today := s.LocalDate(now)
+	refund := make([]Lot, 0, len(parts))
+	for _, p := range parts {
+		if p.ExpiresOn.Before(today) {
+			p.ExpiresOn = today.AddDate(0, 0, refundGrace)
+		}
+		refund = append(refund, p)
+	}
+	refund = mergeLots(refund)
+	if err := creditLots(ctx, tx, o.AccountID, refund); err != nil {
+		return Order{}, err
+	}
+	j := journalTx{kind: "refund", detail: o.Code, at: now}
+	j.add(bookRedemption, 0, time.Time{}, -o.Cost)
+	j.lots(o.AccountID, refund, 1, "")
+	if _, err := j.write(ctx, tx); err != nil {
+		return Order{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE catalog_items SET stock = stock + 1 WHERE code = $1 AND stock IS NOT NULL`, o.Code); err != nil {
+		return Order{}, fmt.Errorf("restock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'failed', settled_at = $2 WHERE id = $1`, orderID, now); err != nil {
+		return Order{}, fmt.Errorf("fail: %w", err)
+	}
+	o.Status = "failed"
+	o.Balance, err = spendable(ctx, tx, o.AccountID, today)
+	return o, err
+}
+
+func lockPlacedOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
+	var o Order
+	err := tx.QueryRow(ctx, `SELECT id, account_id, item_code, cost, status FROM orders WHERE id = $1 FOR UPDATE`, orderID).
+		Scan(&o.ID, &o.AccountID, &o.Code, &o.Cost, &o.Status)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Order{}, ErrUnknownOrder
+	case err != nil:
+		return Order{}, fmt.Errorf("order: %w", err)
+	case o.Status != "placed":
+		return Order{}, ErrOrderSettled
+	}
+	return o, nil
+}
+
+// mergeLots sums lots that share an expiry date, keeping first-seen order.
+func mergeLots(lots []Lot) []Lot {
+	var out []Lot
+	for _, l := range lots {
+		merged := false
+		for i := range out {
+			if out[i].ExpiresOn.Equal(l.ExpiresOn) {
+				out[i].Points += l.Points
+				merged = true
+			}
+		}
+		if !merged {
+			out = append(out, l)
+		}
+	}
+	return out
+}
