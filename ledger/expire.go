@@ -58,9 +58,9 @@ func (s *Store) expireBatchTx(ctx context.Context, tx pgx.Tx, today time.Time, b
 			RETURNING lots.account_id, lots.expires_on, lots.points
 		), burnt AS (
 			INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, at)
-			SELECT $3, 'expiry', 'lot', account_id, expires_on, -points, $4 FROM gone WHERE points > 0
+			SELECT $3::bigint, 'expiry', 'lot', account_id, expires_on, -points, $4::timestamptz FROM gone WHERE points > 0
 			UNION ALL
-			SELECT $3, 'expiry', 'expiry', NULL, NULL, sum(points), $4 FROM gone HAVING sum(points) > 0
+			SELECT $3::bigint, 'expiry', 'expiry', NULL, NULL, sum(points), $4::timestamptz FROM gone HAVING sum(points) > 0
 			RETURNING book, points
 		)
 		SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0)`,

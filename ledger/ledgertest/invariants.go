@@ -2,15 +2,21 @@ package ledgertest
 
 import (
 	"context"
-	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// TB is the part of testing.TB the checks need; *rapid.T has it too.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // CheckInvariants fails t unless the ledger in pool is consistent: every journal transaction sums to
 // zero, every lot equals the sum of its journal entries (so balance = sum of lots = issued − redeemed −
 // expired ± adjustments), every account's debt equals its debt entries, and nothing is negative.
-func CheckInvariants(t testing.TB, pool *pgxpool.Pool) {
+func CheckInvariants(t TB, pool *pgxpool.Pool) {
 	t.Helper()
 	checks := []struct {
 		name, query string

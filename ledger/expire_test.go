@@ -1,0 +1,99 @@
+package ledger_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"bonusbot/ledger"
+)
+
+func TestExpiryAtMoscowMidnight(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	acct := f.accrue(t, "a", "+79160000001", 50000, at(2025, 3, 14, 12, 0)).AccountID // expires 2026-03-14
+	f.accrue(t, "b", "+79160000001", 25000, at(2025, 6, 1, 12, 0))                    // expires 2026-06-01
+
+	// 23:59 Moscow on the expiry date (20:59 UTC): still usable, and a sweep burns nothing.
+	f.clock.Set(at(2026, 3, 14, 23, 59))
+	if got := f.balance(t, acct); got != 150 {
+		t.Errorf("balance on the last day = %d, want 150", got)
+	}
+	if r, err := f.store.Expire(ctx, f.clock.Now(), 0); err != nil || r.Points != 0 {
+		t.Errorf("sweep on the last day = %+v, %v; want nothing burnt", r, err)
+	}
+	// 00:00 Moscow the next day is 21:00 UTC on the 14th: in UTC it is still the expiry date, but it burns.
+	f.clock.Set(time.Date(2026, 3, 14, 21, 0, 0, 0, time.UTC))
+	if got := f.balance(t, acct); got != 50 {
+		t.Errorf("balance after Moscow midnight, before the sweep = %d, want 50", got)
+	}
+	r, err := f.store.Expire(ctx, f.clock.Now(), 0)
+	if err != nil || r.Points != 100 || r.Lots != 1 {
+		t.Errorf("sweep = %+v, %v; want 100 points in 1 lot", r, err)
+	}
+	if again, _ := f.store.Expire(ctx, f.clock.Now(), 0); again.Lots != 0 {
+		t.Errorf("second sweep = %+v, want nothing", again)
+	}
+	hist, _ := f.store.History(ctx, acct, 0, 1)
+	if len(hist) != 1 || hist[0].Kind != "expiry" || hist[0].Points != -100 {
+		t.Errorf("history = %+v, want expiry of 100", hist)
+	}
+}
+
+func TestCalendarYearExpiry(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{Expiry: ledger.ExpiryCalendarYear})
+	f.clock.Set(at(2026, 12, 31, 12, 0))
+	acct := f.accrue(t, "jan", "+79160000001", 50000, at(2026, 1, 10, 12, 0)).AccountID
+	f.accrue(t, "dec", "+79160000001", 25000, at(2026, 12, 31, 11, 0))
+	if b, _ := f.store.Balance(ctx, acct); b.Points != 150 || b.NextBurn == nil || !b.NextBurn.On.Equal(date(2026, 12, 31)) || b.NextBurn.Points != 150 {
+		t.Errorf("balance = %+v, want 150 burning on 31 December", b)
+	}
+	if r, _ := f.store.Expire(ctx, at(2027, 1, 1, 0, 0), 0); r.Points != 150 {
+		t.Errorf("new-year sweep burnt %d, want 150", r.Points)
+	}
+}
+
+func TestForecastAndNextBurn(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	now := f.clock.Now()                                                              // 2026-03-14
+	acct := f.accrue(t, "a", "+79160000001", 50000, now.AddDate(0, -11, 0)).AccountID // 2026-04-14
+	f.accrue(t, "b", "+79160000001", 25000, now.AddDate(0, -10, 0))                   // 2026-05-14
+	f.accrue(t, "c", "+79160000001", 5000, now.AddDate(0, -6, 0))                     // 2026-09-14
+	burns, err := f.store.Forecast(ctx, acct, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(burns) != 2 || burns[0].Points != 100 || !burns[1].On.Equal(date(2026, 5, 14)) {
+		t.Errorf("Forecast(90) = %+v", burns)
+	}
+	b, _ := f.store.Balance(ctx, acct)
+	if b.Points != 160 || b.NextBurn == nil || b.NextBurn.Points != 100 || !b.NextBurn.On.Equal(date(2026, 4, 14)) {
+		t.Errorf("Balance = %+v", b)
+	}
+}
+
+// Two sweeps at once split the due lots between them and burn each point exactly once.
+func TestConcurrentSweeps(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	for i := range 50 {
+		f.accrue(t, "e"+string(rune('A'+i)), "+79160000001", 500, at(2025, 1, 1, 12, 0).AddDate(0, 0, i))
+	}
+	var wg sync.WaitGroup
+	results := make([]ledger.ExpiryResult, 2)
+	for i := range results {
+		wg.Go(func() {
+			r, err := f.store.Expire(ctx, f.clock.Now(), 7)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+	if got := results[0].Points + results[1].Points; got != 50 {
+		t.Errorf("two sweeps burnt %d points, want 50", got)
+	}
+}

@@ -1,0 +1,193 @@
+package ledger_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"bonusbot/ledger"
+	"bonusbot/ledger/ledgertest"
+)
+
+// refusals are the answers a random operation may legitimately get; anything else is a bug.
+var refusals = []error{
+	ledger.ErrInsufficientPoints, ledger.ErrOutOfStock, ledger.ErrAlreadyReversed, ledger.ErrGiftToSelf,
+	ledger.ErrGiftDailyLimit, ledger.ErrGiftMonthlyLimit, ledger.ErrOrderSettled, ledger.ErrUnknownEvent,
+	ledger.ErrAccountBlocked, ledger.ErrGiftRecipient,
+}
+
+func isRefusal(err error) bool {
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLedgerInvariantsUnderRandomConcurrency runs random batches of accruals, reversals, redemptions,
+// refunds, gifts, blocks and sweeps concurrently on a few accounts, moving the clock between batches,
+// and checks the ledger's invariants after every batch.
+func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
+	t.Parallel()
+	clock := ledgertest.NewClock(at(2026, 1, 1, 12, 0))
+	store := ledgertest.NewStore(t, clock, ledger.Options{})
+	phones := []string{"+79160000001", "+79160000002", "+79160000003", "+79160000004"}
+	stock := int64(20)
+	if err := store.UpsertItems(ctx, []ledger.Item{
+		{Code: "22", Category: "sms", TitleRU: "50 SMS", TitleEN: "50 texts", Cost: 170, Active: true},
+		{Code: "9", Category: "sms", TitleRU: "x", TitleEN: "x", Cost: 7, Stock: &stock, Active: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var eventSeq atomic.Int64
+	var mu sync.Mutex
+	var accrued, orders []int64
+	var eventIDs []string
+
+	rapid.Check(t, func(rt *rapid.T) {
+		type op func() error
+		n := rapid.IntRange(1, 12).Draw(rt, "ops")
+		ops := make([]op, 0, n)
+		for i := range n {
+			phone := rapid.SampledFrom(phones).Draw(rt, fmt.Sprint("phone", i))
+			switch kind := rapid.IntRange(0, 7).Draw(rt, fmt.Sprint("kind", i)); kind {
+			case 0, 1:
+				kop := rapid.Int64Range(0, 300000).Draw(rt, fmt.Sprint("kop", i))
+				back := rapid.IntRange(0, 400).Draw(rt, fmt.Sprint("back", i))
+				ops = append(ops, func() error {
+					id := fmt.Sprint("ev", eventSeq.Add(1))
+					r, err := store.Accrue(ctx, ledger.Event{ID: id, Phone: phone, Category: "mobile", Amount: &kop,
+						OccurredAt: clock.Now().AddDate(0, 0, -back)})
+					if err == nil {
+						mu.Lock()
+						eventIDs, accrued = append(eventIDs, id), append(accrued, r.AccountID)
+						mu.Unlock()
+					}
+					return err
+				})
+			case 2:
+				pick := rapid.IntRange(0, 1000).Draw(rt, fmt.Sprint("rev", i))
+				ops = append(ops, func() error {
+					mu.Lock()
+					if len(eventIDs) == 0 {
+						mu.Unlock()
+						return nil
+					}
+					orig := eventIDs[pick%len(eventIDs)]
+					mu.Unlock()
+					_, err := store.Accrue(ctx, ledger.Event{ID: fmt.Sprint("rev", eventSeq.Add(1)), Reverses: orig, OccurredAt: clock.Now()})
+					return err
+				})
+			case 3:
+				code := rapid.SampledFrom([]string{"22", "9"}).Draw(rt, fmt.Sprint("code", i))
+				ops = append(ops, func() error {
+					acct, err := store.AccountByPhone(ctx, phone)
+					if errors.Is(err, ledger.ErrUnknownPhone) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					o, err := store.Redeem(ctx, ledger.RedeemRequest{AccountID: acct.ID, Code: code})
+					if err == nil {
+						mu.Lock()
+						orders = append(orders, o.ID)
+						mu.Unlock()
+					}
+					return err
+				})
+			case 4:
+				pick := rapid.IntRange(0, 1000).Draw(rt, fmt.Sprint("order", i))
+				fail := rapid.Bool().Draw(rt, fmt.Sprint("fail", i))
+				ops = append(ops, func() error {
+					mu.Lock()
+					if len(orders) == 0 {
+						mu.Unlock()
+						return nil
+					}
+					id := orders[pick%len(orders)]
+					mu.Unlock()
+					var err error
+					if fail {
+						_, err = store.FailOrder(ctx, id)
+					} else {
+						_, err = store.CompleteOrder(ctx, id)
+					}
+					return err
+				})
+			case 5:
+				to := rapid.SampledFrom(phones).Draw(rt, fmt.Sprint("to", i))
+				pts := rapid.Int64Range(1, ledger.MaxGift).Draw(rt, fmt.Sprint("pts", i))
+				ops = append(ops, func() error {
+					from, err := store.AccountByPhone(ctx, phone)
+					if errors.Is(err, ledger.ErrUnknownPhone) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					_, err = store.Gift(ctx, ledger.GiftRequest{From: from.ID, To: to, Points: pts})
+					if errors.Is(err, ledger.ErrUnknownPhone) {
+						return nil
+					}
+					return err
+				})
+			case 6:
+				ops = append(ops, func() error {
+					_, err := store.Expire(ctx, clock.Now(), 3)
+					return err
+				})
+			case 7:
+				block := rapid.Bool().Draw(rt, fmt.Sprint("block", i))
+				ops = append(ops, func() error {
+					acct, err := store.AccountByPhone(ctx, phone)
+					if errors.Is(err, ledger.ErrUnknownPhone) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					return store.SetBlocked(ctx, acct.ID, block)
+				})
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(ops))
+		for _, o := range ops {
+			wg.Go(func() { errs <- o() })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil && !isRefusal(err) {
+				rt.Fatalf("unexpected error: %v", err)
+			}
+		}
+		clock.Add(time.Duration(rapid.IntRange(0, 40).Draw(rt, "days")) * 24 * time.Hour)
+		ledgertest.CheckInvariants(rt, store.Pool())
+		for _, p := range phones {
+			acct, err := store.AccountByPhone(ctx, p)
+			if err != nil {
+				continue
+			}
+			b, err := store.Balance(ctx, acct.ID)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			lots, _ := store.Lots(ctx, acct.ID)
+			var sum int64
+			for _, l := range lots {
+				sum += l.Points
+			}
+			if b.Points != sum || b.Points < 0 {
+				rt.Fatalf("%s: balance %d, lots sum %d", p, b.Points, sum)
+			}
+		}
+	})
+}
