@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/ledger"
+	"bonusbot/ledger/ingest"
 )
 
 func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", readyz(store, rdb))
+	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(2, int(pool.Config().MaxConns)/2)}))
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return serveHTTP(ctx, srv, log)
 }

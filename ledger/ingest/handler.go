@@ -1,0 +1,112 @@
+// Package ingest is the HTTP API billing and support call: accrual batches, subscriber enrolment and
+// an account lookup, all under one bearer token. It adapts HTTP to the ledger and holds no rules.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"bonusbot/ledger"
+)
+
+// MaxBatch is the most events or subscribers one request may carry; more is 413.
+const MaxBatch = 10_000
+
+// MaxBodyBytes caps a request body. 10,000 events of ~250 bytes fit with room for pretty-printing.
+const MaxBodyBytes = 8 << 20
+
+// Ledger is what the API needs from the ledger; *ledger.Store implements it.
+type Ledger interface {
+	Accrue(ctx context.Context, ev ledger.Event) (ledger.AccrualResult, error)
+	Enrol(ctx context.Context, phone, accountOf string) (ledger.Account, error)
+	AccountByPhone(ctx context.Context, phone string) (ledger.Account, error)
+	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
+	Lots(ctx context.Context, accountID int64) ([]ledger.Lot, error)
+	History(ctx context.Context, accountID, beforeTx int64, limit int) ([]ledger.Operation, error)
+}
+
+// Options tune a Handler. The zero value is fine.
+type Options struct {
+	// Workers is how many events of one batch are applied at once (default 4). Each holds a database
+	// connection while it works, so keep it at or below the pool size.
+	Workers int
+}
+
+// Handler serves /api/v1/. Mount it with mux.Handle("/api/v1/", h).
+type Handler struct {
+	ledger  Ledger
+	token   [sha256.Size]byte
+	noToken bool
+	workers int
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the API over l. With an empty token every call is refused with 401, so a forgotten
+// INGEST_TOKEN never opens the ledger to the network.
+func New(l Ledger, token string, log *slog.Logger, opts Options) *Handler {
+	h := &Handler{
+		ledger:  l,
+		token:   sha256.Sum256([]byte(token)),
+		noToken: token == "",
+		workers: opts.Workers,
+		log:     log,
+		mux:     http.NewServeMux(),
+	}
+	if h.workers <= 0 {
+		h.workers = 4
+	}
+	h.mux.HandleFunc("POST /api/v1/accruals", h.postAccruals)
+	h.mux.HandleFunc("POST /api/v1/subscribers", h.postSubscribers)
+	h.mux.HandleFunc("GET /api/v1/accounts/{phone}", h.getAccount)
+	return h
+}
+
+// ServeHTTP checks the token before routing, so an unauthenticated caller learns nothing, not even
+// which paths exist.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bonusbot"`)
+		h.writeError(w, r, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// authorized compares hashes in constant time, so neither the token's bytes nor its length leak
+// through timing.
+func (h *Handler) authorized(r *http.Request) bool {
+	if h.noToken {
+		return false
+	}
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+	return subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1
+}
+
+// errorBody is every non-2xx answer, and each rejected item: a stable code and a readable message.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message,omitempty"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	h.writeJSON(w, r, status, errorBody{Error: code, Message: message})
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		// The status is already sent; the client most likely went away.
+		h.log.DebugContext(r.Context(), "ingest: write response", "path", r.URL.Path, "err", err)
+	}
+}

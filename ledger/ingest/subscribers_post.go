@@ -1,0 +1,75 @@
+package ingest
+
+import (
+	"fmt"
+	"net/http"
+
+	"bonusbot/ledger"
+)
+
+type subscribersRequest struct {
+	Subscribers []subscriberJSON `json:"subscribers"`
+}
+
+type subscriberJSON struct {
+	Phone     string `json:"phone"`
+	AccountOf string `json:"account_of"` // optional: join the account holding this phone
+}
+
+type subscribersResponse struct {
+	Enrolled int                `json:"enrolled"`
+	Rejected int                `json:"rejected"`
+	Results  []subscriberResult `json:"results"`
+}
+
+// subscriberResult is one item's fate, in request order: the account it now belongs to, or why not.
+type subscriberResult struct {
+	Phone     string   `json:"phone"` // E.164 on success, as sent otherwise
+	AccountID int64    `json:"account_id,omitempty"`
+	Phones    []string `json:"phones,omitempty"` // all phones of that account
+	Error     string   `json:"error,omitempty"`
+	Message   string   `json:"message,omitempty"`
+}
+
+// postSubscribers enrols phones, in request order, so an item may join the account of an earlier one.
+// Enrolling a phone already on the wanted account succeeds and changes nothing.
+func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
+	var req subscribersRequest
+	if status, msg := decodeBody(w, r, &req); status != 0 {
+		h.writeError(w, r, status, errorCodeFor(status), msg)
+		return
+	}
+	if req.Subscribers == nil {
+		h.writeError(w, r, http.StatusBadRequest, "malformed_request", `body must be {"subscribers":[…]}`)
+		return
+	}
+	if len(req.Subscribers) > MaxBatch {
+		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_subscribers",
+			fmt.Sprintf("%d subscribers; send at most %d per request", len(req.Subscribers), MaxBatch))
+		return
+	}
+	resp := subscribersResponse{Results: make([]subscriberResult, len(req.Subscribers))}
+	for i, sub := range req.Subscribers {
+		acct, err := h.ledger.Enrol(r.Context(), sub.Phone, sub.AccountOf)
+		if err != nil {
+			code, msg, _, ok := classify(err)
+			if !ok {
+				h.log.ErrorContext(r.Context(), "ingest: enrol", "err", err)
+			}
+			resp.Results[i] = subscriberResult{Phone: sub.Phone, Error: code, Message: msg}
+			resp.Rejected++
+			continue
+		}
+		resp.Results[i] = subscriberResult{Phone: normalise(sub.Phone), AccountID: acct.ID, Phones: acct.Phones}
+		resp.Enrolled++
+	}
+	h.writeJSON(w, r, http.StatusOK, resp)
+}
+
+// normalise is phone in E.164 when it parses, else as given.
+func normalise(phone string) string {
+	if e164, err := ledger.ParsePhone(phone); err == nil {
+		return e164
+	}
+	return phone
+}
