@@ -1,0 +1,141 @@
+package dialogs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"bonusbot/ledger"
+)
+
+// run does one Effect. Effects that link, unlink or change the language update s.
+func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result {
+	var r Result
+	var err error
+	switch eff.Kind {
+	case EffBalance:
+		r.Balance, err = e.ledger.Balance(ctx, s.Account)
+	case EffForecast:
+		if r.Burns, err = e.ledger.Forecast(ctx, s.Account, ForecastDays); err == nil {
+			r.Items, r.Balance, err = e.catalog(ctx, s.Account)
+		}
+	case EffCatalog:
+		r.Items, r.Balance, err = e.catalog(ctx, s.Account)
+	case EffItem:
+		if r.Item, err = e.ledger.Item(ctx, eff.Code); err == nil {
+			r.Balance, err = e.ledger.Balance(ctx, s.Account)
+		}
+	case EffRedeem:
+		r, err = e.redeem(ctx, s, in, eff)
+	case EffHistory:
+		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
+	case EffGiftStart:
+		err = e.giftPaused(ctx, s.Account, in)
+	case EffGiftLookup:
+		r, err = e.giftLookup(ctx, s, in, eff.Phone)
+	case EffGift:
+		r.Receipt, err = e.ledger.Gift(ctx, ledger.GiftRequest{From: s.Account, FromPhone: s.Own, To: eff.Phone, Points: eff.Points})
+	case EffSendCode:
+		r.Code, err = e.sendCode(ctx, s, in, eff.Phone)
+	case EffVerifyCode:
+		r.Code, err = e.verifyCode(ctx, s, in, eff.Phone, eff.Code)
+	case EffSetLang:
+		if s.Linked() {
+			err = e.links.SetLanguage(ctx, in.Channel, in.UserID, eff.Lang)
+		}
+		if err == nil {
+			s.Lang = eff.Lang
+		}
+	case EffUnlink:
+		if err = e.links.Unlink(ctx, in.Channel, in.UserID); err == nil {
+			s.Account, s.Own = 0, ""
+		}
+	default:
+		err = fmt.Errorf("dialogs: unknown effect %q", eff.Kind)
+	}
+	r.Err = err
+	return r
+}
+
+func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, ledger.Balance, error) {
+	items, err := e.ledger.Catalog(ctx)
+	if err != nil {
+		return nil, ledger.Balance{}, err
+	}
+	b, err := e.ledger.Balance(ctx, account)
+	return items, b, err
+}
+
+// redeem spends the confirmed cost only: if the price changed since the card was shown, it refuses.
+// The dialog's nonce is the idempotency key, so a retried confirmation cannot order twice.
+func (e *Engine) redeem(ctx context.Context, s *State, in Input, eff Effect) (Result, error) {
+	var r Result
+	var err error
+	if r.Item, err = e.ledger.Item(ctx, eff.Code); err != nil {
+		return r, err
+	}
+	if r.Item.Cost != eff.Points {
+		return r, ErrPriceChanged
+	}
+	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code,
+		Key: fmt.Sprintf("%s:%d:%s", in.Channel, in.UserID, eff.Key)})
+	return r, err
+}
+
+// linkOrAdd finishes a proven phone: it links the user, or adds the phone to the linked account.
+func (e *Engine) linkOrAdd(ctx context.Context, s *State, in Input, phone string) error {
+	if s.Adding && s.Linked() {
+		_, err := e.ledger.Enrol(ctx, phone, s.Own)
+		return err
+	}
+	l, err := e.links.Link(ctx, ledger.Link{Channel: in.Channel, UserID: in.UserID, ChatID: in.ChatID, Phone: phone, Language: s.Lang})
+	if err != nil {
+		return err
+	}
+	s.Account, s.Own = l.AccountID, l.Phone
+	return nil
+}
+
+// Gift probing: each lookup of a number that is not a member (or is blocked) counts against the
+// sender for the local day; at ProbesPerDay gifting pauses until the next day.
+
+func (e *Engine) probeKey(account int64, in Input) string {
+	return e.key("probe", account, in.Today.Format("2006-01-02"))
+}
+
+func (e *Engine) giftPaused(ctx context.Context, account int64, in Input) error {
+	n, err := e.rdb.Get(ctx, e.probeKey(account, in)).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("dialogs: gift probes: %w", err)
+	}
+	if n >= e.opts.ProbesPerDay {
+		return ErrGiftPaused
+	}
+	return nil
+}
+
+func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone string) (Result, error) {
+	if err := e.giftPaused(ctx, s.Account, in); err != nil {
+		return Result{}, err
+	}
+	a, err := e.ledger.AccountByPhone(ctx, phone)
+	switch {
+	case errors.Is(err, ledger.ErrUnknownPhone) || err == nil && a.Blocked:
+		key := e.probeKey(s.Account, in)
+		pipe := e.rdb.TxPipeline()
+		pipe.Incr(ctx, key)
+		pipe.Expire(ctx, key, 48*time.Hour)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return Result{}, fmt.Errorf("dialogs: gift probes: %w", err)
+		}
+		return Result{}, ledger.ErrGiftRecipient
+	case err != nil:
+		return Result{}, err
+	case a.ID == s.Account:
+		return Result{}, ledger.ErrGiftToSelf
+	}
+	return Result{Receipt: ledger.GiftReceipt{ToAccount: a.ID, ToPhone: phone}}, nil
+}

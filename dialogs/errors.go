@@ -1,0 +1,77 @@
+package dialogs
+
+import (
+	"errors"
+
+	"bonusbot/ledger"
+)
+
+// Refusals of the dialogs' own rules; ledger refusals pass through as they are.
+var (
+	ErrCodeTooSoon  = errors.New("dialogs: code resent too soon")
+	ErrCodeLimit    = errors.New("dialogs: too many codes this hour")
+	ErrCodeLocked   = errors.New("dialogs: phone locked after wrong codes")
+	ErrCodeWrong    = errors.New("dialogs: wrong code")
+	ErrCodeExpired  = errors.New("dialogs: no valid code")
+	ErrSMSFailed    = errors.New("dialogs: sms gateway refused")
+	ErrGiftPaused   = errors.New("dialogs: gifting paused after lookups of non-members")
+	ErrPriceChanged = errors.New("dialogs: item cost changed since it was shown")
+)
+
+// refusals words every refusal a step may meet; anything not here is a fault, logged by the Engine
+// and shown as error.internal. This is the one place errors become message ids.
+var refusals = []struct {
+	err error
+	id  string
+}{
+	{ledger.ErrGiftAmount, "gift.amount.range"},
+	{ledger.ErrInsufficientPoints, "refusal.insufficient"},
+	{ledger.ErrGiftToSelf, "gift.self"},
+	{ledger.ErrGiftRecipient, "gift.not_member"},
+	{ledger.ErrUnknownPhone, "gift.not_member"},
+	{ledger.ErrInvalidPhone, "phone.invalid"},
+	{ledger.ErrGiftDailyLimit, "gift.daily_limit"},
+	{ledger.ErrGiftMonthlyLimit, "gift.monthly_limit"},
+	{ledger.ErrAccountBlocked, "refusal.blocked"},
+	{ledger.ErrUnknownItem, "redeem.unknown"},
+	{ledger.ErrItemUnavailable, "redeem.unavailable"},
+	{ledger.ErrOutOfStock, "redeem.out_of_stock"},
+	{ErrGiftPaused, "gift.paused"},
+	{ErrPriceChanged, "redeem.price_changed"},
+}
+
+// Refusal is the message for err and whether err is a refusal at all.
+func Refusal(err error) (Text, bool) {
+	for _, r := range refusals {
+		if errors.Is(err, r.err) {
+			t := T(r.id)
+			var le *ledger.LimitError
+			if errors.As(err, &le) {
+				t.Args = map[string]any{"At": le.AllowedAt}
+			}
+			return t, true
+		}
+	}
+	return Text{}, false
+}
+
+// IsRefusal says whether err is a business refusal rather than a fault.
+func IsRefusal(err error) bool {
+	if _, ok := Refusal(err); ok {
+		return true
+	}
+	for _, e := range []error{ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ErrCodeWrong, ErrCodeExpired, ErrSMSFailed, ledger.ErrPhoneTaken, ledger.ErrNotLinked} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse answers a failed effect: the refusal's sentence, or the apology for a fault.
+func refuse(err error, kb Keyboard) Output {
+	if t, ok := Refusal(err); ok {
+		return Say(t).WithKeyboard(kb)
+	}
+	return internalError(kb)
+}

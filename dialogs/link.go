@@ -1,0 +1,137 @@
+package dialogs
+
+import (
+	"errors"
+	"strings"
+
+	"bonusbot/ledger"
+)
+
+// Linking: no ledger data is shown before the user proves a phone of a member with a one-time code.
+// 1. /start (or anything) → greeting + a keyboard button that shares the user's own contact.
+// 2. The contact must be the sender's own and not forwarded; then a code goes out by SMS.
+// 3. The code links the user (or, from settings, adds a second phone to the linked account).
+
+func unlinked(s State, in Input) (State, []Output) {
+	if in.Contact != nil {
+		return sharedContact(s, in)
+	}
+	switch cmd := command(in); cmd {
+	case CmdLanguage:
+		return s, []Output{languageChoice()}
+	case CmdHelp:
+		return s, []Output{Say(T("link.help")).WithKeyboard(ContactKeyboard)}
+	case CmdSupport:
+		return s, []Output{Say(T("support.text"))}
+	case CmdCancel, CmdStart:
+		return State{Lang: s.Lang}, []Output{Say(T("link.welcome")).WithKeyboard(ContactKeyboard)}
+	}
+	if s.Step == StepLinkCode {
+		return linkCode(s, in)
+	}
+	return s, []Output{Say(T("link.welcome")).WithKeyboard(ContactKeyboard)}
+}
+
+func sharedContact(s State, in Input) (State, []Output) {
+	c := in.Contact
+	if in.Forwarded || c.UserID != in.UserID {
+		return s, []Output{Say(T("link.contact.foreign")).WithKeyboard(ContactKeyboard)}
+	}
+	phone, err := ledger.ParsePhone(c.Phone)
+	if err != nil {
+		return s, []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
+	}
+	s = State{Lang: s.Lang, Phone: phone}
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: "code.sent"})}
+}
+
+// addPhone takes a second number for the linked account; it is proven like the first.
+func addPhone(s State, in Input) (State, []Output) {
+	phone, err := ledger.ParsePhone(in.Text)
+	if err != nil {
+		return s, []Output{Say(T("phone.invalid"))}
+	}
+	if phone == s.Own {
+		return s.menu(), []Output{Say(T("add.own")).WithKeyboard(MenuKeyboard)}
+	}
+	s.Phone, s.Adding = phone, true
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: "code.sent"})}
+}
+
+func resendCode(s State, in Input) (State, []Output) {
+	if s.Step != StepLinkCode || s.Phone == "" {
+		return stale(s)
+	}
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: s.Phone, Then: "code.sent"})}
+}
+
+// codeSent continues EffSendCode.
+func codeSent(s State, in Input) (State, []Output) {
+	r := in.Result
+	kb := ContactKeyboard
+	if s.Linked() {
+		kb = MenuKeyboard
+	}
+	switch {
+	case r.Err == nil:
+		s.Step = StepLinkCode
+		return s, []Output{Say(T("code.sent", "Phone", ledger.FormatPhone(s.Phone))).
+			WithButtons(Button{T("button.resend"), cb("rs")}).WithKeyboard(RemoveKeyboard)}
+	case errors.Is(r.Err, ErrCodeTooSoon): // the last code is still good
+		s.Step = StepLinkCode
+		return s, []Output{Say(T("code.too_soon", "Seconds", int64(r.Code.Wait.Seconds()+0.999)))}
+	case errors.Is(r.Err, ErrCodeLimit):
+		return s, []Output{Say(T("code.limit")).WithKeyboard(kb)}
+	case errors.Is(r.Err, ErrCodeLocked):
+		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(kb)}
+	case errors.Is(r.Err, ledger.ErrUnknownPhone):
+		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(kb)}
+	case errors.Is(r.Err, ErrSMSFailed):
+		return s, []Output{Say(T("code.sms_failed")).WithKeyboard(kb)}
+	}
+	return s.menu(), []Output{internalError(kb)}
+}
+
+// linkCode takes the code the user typed.
+func linkCode(s State, in Input) (State, []Output) {
+	code := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(in.Text))
+	if len(code) != 6 || strings.IndexFunc(code, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return s, []Output{Say(T("code.format"))}
+	}
+	return s, []Output{do(Effect{Kind: EffVerifyCode, Phone: s.Phone, Code: code, Then: "code.checked"})}
+}
+
+// codeChecked continues EffVerifyCode. On success the Engine has linked the user (or added the phone).
+func codeChecked(s State, in Input) (State, []Output) {
+	r := in.Result
+	switch {
+	case r.Err == nil && s.Adding:
+		return s.menu(), []Output{Say(T("add.done", "Phone", ledger.FormatPhone(s.Phone))).WithKeyboard(MenuKeyboard)}
+	case r.Err == nil:
+		return s.menu(), []Output{Say(T("link.done", "Phone", ledger.FormatPhone(s.Phone)), T("menu.title")).WithKeyboard(MenuKeyboard)}
+	case errors.Is(r.Err, ErrCodeWrong):
+		return s, []Output{Say(T("code.wrong", "Tries", int64(r.Code.TriesLeft)))}
+	case errors.Is(r.Err, ErrCodeExpired):
+		return s, []Output{Say(T("code.expired")).WithButtons(Button{T("button.resend"), cb("rs")})}
+	case errors.Is(r.Err, ErrCodeLocked):
+		kb := ContactKeyboard
+		if s.Linked() {
+			kb = MenuKeyboard
+		}
+		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(kb)}
+	case errors.Is(r.Err, ledger.ErrPhoneTaken):
+		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(MenuKeyboard)}
+	case errors.Is(r.Err, ledger.ErrUnknownPhone):
+		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
+	}
+	return s.menu(), []Output{internalError(MenuKeyboard)}
+}
+
+func internalError(kb Keyboard) Output {
+	return Say(T("error.internal")).WithKeyboard(kb)
+}

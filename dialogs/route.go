@@ -1,0 +1,157 @@
+package dialogs
+
+// Handle is the whole conversation as one pure function: the next State and what to say for one
+// Input. Results of effects do not come here; the Engine passes them to the continuation an Effect names.
+func Handle(s State, in Input) (State, []Output) {
+	if s.Step != StepMenu && in.At.After(s.Until) {
+		return expired(s, in)
+	}
+	if in.Data != "" {
+		return button(s, in)
+	}
+	if !s.Linked() {
+		return unlinked(s, in)
+	}
+	if cmd := command(in); cmd != "" {
+		return runCommand(s.menu(), in, cmd)
+	}
+	if step, ok := textSteps[s.Step]; ok {
+		return step(s, in)
+	}
+	if code, ok := itemCode(in.Text); ok {
+		return s.menu(), []Output{do(Effect{Kind: EffItem, Code: code, Then: "item.card"})}
+	}
+	return s.menu(), []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
+}
+
+// textSteps handle typed text in the middle of a linked user's dialog.
+var textSteps = map[Step]func(State, Input) (State, []Output){
+	StepAddPhone:    addPhone,
+	StepLinkCode:    linkCode,
+	StepGiftPhone:   giftPhone,
+	StepGiftAmount:  giftAmount,
+	StepGiftConfirm: giftAmount, // a new amount replaces the one waiting for confirmation
+}
+
+// expired tells the user the dialog timed out and goes back to the menu. A command is still obeyed;
+// anything else (including a button of the old dialog) is dropped.
+func expired(s State, in Input) (State, []Output) {
+	s = s.menu()
+	note := Say(T("dialog.expired"))
+	if !s.Linked() {
+		return unlinked(s, Input{Channel: in.Channel, UserID: in.UserID, At: in.At, Command: CmdStart})
+	}
+	cmd := command(in)
+	if in.Data != "" || cmd == "" || cmd == "?" || cmd == CmdCancel || cmd == CmdMenu || cmd == CmdStart {
+		return s, []Output{note.WithKeyboard(MenuKeyboard)}
+	}
+	s, out := runCommand(s, in, cmd)
+	return s, append([]Output{note}, out...)
+}
+
+// runCommand starts what a command asks for; it leaves any dialog in progress.
+func runCommand(s State, in Input, cmd string) (State, []Output) {
+	switch cmd {
+	case CmdStart, CmdMenu:
+		return s, []Output{Say(T("menu.title")).WithKeyboard(MenuKeyboard)}
+	case CmdCancel:
+		return s, []Output{Say(T("dialog.cancelled")).WithKeyboard(MenuKeyboard)}
+	case CmdBalance:
+		return s, []Output{do(Effect{Kind: EffBalance, Then: "balance.show"})}
+	case CmdForecast:
+		return s, []Output{do(Effect{Kind: EffForecast, Then: "forecast.show"})}
+	case CmdCatalog:
+		return s, []Output{do(Effect{Kind: EffCatalog, Then: "catalog.categories"})}
+	case CmdGift:
+		return s, []Output{do(Effect{Kind: EffGiftStart, Then: "gift.start"})}
+	case CmdHistory:
+		return s, []Output{do(Effect{Kind: EffHistory, Then: "history.page"})}
+	case CmdLanguage:
+		return s, []Output{languageChoice()}
+	case CmdSettings:
+		return s, []Output{settings()}
+	case CmdHelp:
+		return s, []Output{Say(T("help.text")).WithKeyboard(MenuKeyboard)}
+	case CmdSupport:
+		return s, []Output{Say(T("support.text"))}
+	}
+	return s, []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
+}
+
+// button handles a button press. Navigation is read-only and needs no state; spending buttons are
+// checked against the State by their own steps.
+func button(s State, in Input) (State, []Output) {
+	c, ok := ParseCallback(in.Data)
+	if !ok {
+		return stale(s)
+	}
+	if !s.Linked() {
+		switch c.Kind {
+		case "rs":
+			return resendCode(s, in)
+		case "lang", "lg":
+		default:
+			return unlinked(s, Input{Channel: in.Channel, UserID: in.UserID, At: in.At, Command: CmdStart})
+		}
+	}
+	switch c.Kind {
+	case "cat":
+		return s, []Output{do(Effect{Kind: EffCatalog, Then: "catalog.categories.edit"})}
+	case "cg":
+		return categoryPage(s, c)
+	case "it":
+		return s, []Output{do(Effect{Kind: EffItem, Code: c.Args[0], Then: "item.card.edit"})}
+	case "rc":
+		return redeemConfirm(s, c)
+	case "gc":
+		return giftConfirm(s, c)
+	case "x":
+		return s.menu(), []Output{Say(T("dialog.cancelled")).WithKeyboard(MenuKeyboard)}
+	case "bal":
+		return s.menu(), []Output{do(Effect{Kind: EffBalance, Then: "balance.show"})}
+	case "fc":
+		return s.menu(), []Output{do(Effect{Kind: EffForecast, Then: "forecast.show"})}
+	case "gift":
+		return s.menu(), []Output{do(Effect{Kind: EffGiftStart, Then: "gift.start"})}
+	case "h":
+		before, ok := c.int(0)
+		if !ok {
+			return stale(s)
+		}
+		return s, []Output{do(Effect{Kind: EffHistory, Before: before, Then: "history.page.edit"})}
+	case "lg":
+		return s, []Output{languageChoice()}
+	case "lang":
+		return setLanguage(s, c)
+	case "set":
+		return s, []Output{settings()}
+	case "add":
+		s = s.menu()
+		s.Step = StepAddPhone
+		return s, []Output{Say(T("add.ask")).WithKeyboard(RemoveKeyboard)}
+	case "ulq":
+		s = s.menu()
+		s.Step, s.Nonce = StepUnlinkConfirm, in.Nonce
+		return s, []Output{Say(T("unlink.confirm")).WithButtons(
+			Button{T("button.unlink"), cb("ul", in.Nonce)}, Button{T("button.cancel"), cb("x")})}
+	case "ul":
+		if s.Step != StepUnlinkConfirm || c.Args[0] != s.Nonce {
+			return stale(s)
+		}
+		return s.menu(), []Output{do(Effect{Kind: EffUnlink, Then: "unlink.done"})}
+	case "rs":
+		return resendCode(s, in)
+	}
+	return stale(s)
+}
+
+// stale refuses a button that does not belong to the current dialog; nothing changes.
+func stale(s State) (State, []Output) {
+	t := T("button.stale")
+	return s, []Output{{Toast: &t}, Say(T("button.stale")).WithKeyboard(MenuKeyboard)}
+}
+
+func toast(id string, kv ...any) Output {
+	t := T(id, kv...)
+	return Output{Toast: &t}
+}
