@@ -69,27 +69,25 @@ func (s *Store) giftTx(ctx context.Context, tx pgx.Tx, g GiftRequest, now time.T
 		return GiftReceipt{}, ErrInsufficientPoints
 	}
 	moved := pickLots(lots, g.Points)
-	if err := debitLots(ctx, tx, g.From, moved); err != nil {
-		return GiftReceipt{}, err
-	}
-	if err := creditLots(ctx, tx, to, moved); err != nil {
-		return GiftReceipt{}, err
-	}
 	j := journalTx{kind: "gift", at: now}
 	j.lots(g.From, moved, -1, toPhone)
 	j.lots(to, moved, 1, fromPhone)
-	txID, err := j.write(ctx, tx)
-	if err != nil {
-		return GiftReceipt{}, err
-	}
 	r := GiftReceipt{FromAccount: g.From, ToAccount: to, FromPhone: fromPhone, ToPhone: toPhone,
 		Points: g.Points, Balance: sumLots(lots) - g.Points, Lots: moved, At: now}
-	err = tx.QueryRow(ctx, `
+	// All writes in one round trip: the locks are held, so nothing between them needs an answer.
+	b := &pgx.Batch{}
+	queueDebit(b, g.From, moved)
+	queueCredit(b, to, moved)
+	var txID int64
+	if err := j.queue(b, &txID); err != nil {
+		return GiftReceipt{}, err
+	}
+	b.Queue(`
 		INSERT INTO gifts (from_account, to_account, from_phone, to_phone, points, tx_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		g.From, to, fromPhone, toPhone, g.Points, txID, now).Scan(&r.ID)
-	if err != nil {
-		return GiftReceipt{}, fmt.Errorf("record gift: %w", err)
+		VALUES ($1, $2, $3, $4, $5, currval('journal_tx_seq'), $6) RETURNING id`,
+		g.From, to, fromPhone, toPhone, g.Points, now).QueryRow(func(row pgx.Row) error { return row.Scan(&r.ID) })
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return GiftReceipt{}, fmt.Errorf("move points: %w", err)
 	}
 	if s.opts.OnGift != nil {
 		if err := s.opts.OnGift(ctx, tx, r); err != nil {

@@ -51,22 +51,29 @@ func (j *journalTx) lots(accountID int64, lots []Lot, sign int64, detail string)
 	}
 }
 
-// write appends the transaction to the journal and returns its id. It refuses an unbalanced transaction,
-// which would be a bug in the caller, not a user error.
+// write appends the transaction to the journal and returns its id.
 func (j *journalTx) write(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var txID int64
+	b := &pgx.Batch{}
+	if err := j.queue(b, &txID); err != nil {
+		return 0, err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	return txID, nil
+}
+
+// queue adds the journal insert to b, so it travels with the operation's other writes in one round
+// trip; *txID is set when the batch runs, and later statements in b can use currval('journal_tx_seq').
+// It refuses an unbalanced transaction, which would be a bug in the caller, not a user error.
+func (j *journalTx) queue(b *pgx.Batch, txID *int64) error {
 	var sum int64
 	for _, e := range j.entries {
 		sum += e.points
 	}
 	if sum != 0 {
-		return 0, fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
-	}
-	var txID int64
-	if err := tx.QueryRow(ctx, "SELECT nextval('journal_tx_seq')").Scan(&txID); err != nil {
-		return 0, fmt.Errorf("journal: %w", err)
-	}
-	if len(j.entries) == 0 {
-		return txID, nil
+		return fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
 	}
 	books := make([]string, len(j.entries))
 	accounts := make([]*int64, len(j.entries))
@@ -82,13 +89,15 @@ func (j *journalTx) write(ctx context.Context, tx pgx.Tx) (int64, error) {
 			dates[i] = &e.expiresOn
 		}
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
-		SELECT $1, $2, $3, b, a, d, p, x
-		FROM unnest($4::text[], $5::bigint[], $6::date[], $7::bigint[], $8::text[]) AS t(b, a, d, p, x)`,
-		txID, j.kind, j.at, books, accounts, dates, points, details)
-	if err != nil {
-		return 0, fmt.Errorf("journal: %w", err)
-	}
-	return txID, nil
+	b.Queue(`
+		WITH id AS (SELECT nextval('journal_tx_seq') AS v),
+		     ins AS (
+				INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
+				SELECT id.v, $1, $2, b, a, d, p, x
+				FROM id, unnest($3::text[], $4::bigint[], $5::date[], $6::bigint[], $7::text[]) AS t(b, a, d, p, x))
+		SELECT v FROM id`,
+		j.kind, j.at, books, accounts, dates, points, details).QueryRow(func(row pgx.Row) error {
+		return row.Scan(txID)
+	})
+	return nil
 }

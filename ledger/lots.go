@@ -86,36 +86,45 @@ func pickLots(lots []Lot, want int64) []Lot {
 
 // debitLots subtracts taken from the account's existing lots; CHECK (points >= 0) is the last guard.
 func debitLots(ctx context.Context, tx pgx.Tx, accountID int64, taken []Lot) error {
-	if len(taken) == 0 {
-		return nil
-	}
-	dates, points := lotArrays(taken)
-	_, err := tx.Exec(ctx, `
-		UPDATE lots SET points = lots.points - t.p
-		FROM unnest($2::date[], $3::bigint[]) AS t(d, p)
-		WHERE lots.account_id = $1 AND lots.expires_on = t.d`,
-		accountID, dates, points)
-	if err != nil {
-		return fmt.Errorf("debit lots: %w", err)
-	}
-	return nil
+	return sendLots(ctx, tx, func(b *pgx.Batch) { queueDebit(b, accountID, taken) })
 }
 
 // creditLots adds points to the account's lots, creating a lot for a new expiry date.
 func creditLots(ctx context.Context, tx pgx.Tx, accountID int64, credit []Lot) error {
+	return sendLots(ctx, tx, func(b *pgx.Batch) { queueCredit(b, accountID, credit) })
+}
+
+func sendLots(ctx context.Context, tx pgx.Tx, queue func(*pgx.Batch)) error {
+	b := &pgx.Batch{}
+	queue(b)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("lots: %w", err)
+	}
+	return nil
+}
+
+func queueDebit(b *pgx.Batch, accountID int64, taken []Lot) {
+	if len(taken) == 0 {
+		return
+	}
+	dates, points := lotArrays(taken)
+	b.Queue(`
+		UPDATE lots SET points = lots.points - t.p
+		FROM unnest($2::date[], $3::bigint[]) AS t(d, p)
+		WHERE lots.account_id = $1 AND lots.expires_on = t.d`,
+		accountID, dates, points)
+}
+
+func queueCredit(b *pgx.Batch, accountID int64, credit []Lot) {
 	if len(credit) == 0 {
-		return nil
+		return
 	}
 	dates, points := lotArrays(credit)
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		INSERT INTO lots (account_id, expires_on, points)
 		SELECT $1, d, p FROM unnest($2::date[], $3::bigint[]) AS t(d, p)
 		ON CONFLICT (account_id, expires_on) DO UPDATE SET points = lots.points + excluded.points`,
 		accountID, dates, points)
-	if err != nil {
-		return fmt.Errorf("credit lots: %w", err)
-	}
-	return nil
 }
 
 func lotArrays(lots []Lot) ([]time.Time, []int64) {

@@ -91,32 +91,30 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 		}
 	}
 	taken := pickLots(lots, item.Cost)
-	if err := debitLots(ctx, tx, req.AccountID, taken); err != nil {
-		return Order{}, err
-	}
 	j := journalTx{kind: "redeem", detail: req.Code, at: now}
 	j.lots(req.AccountID, taken, -1, "")
 	j.add(bookRedemption, 0, time.Time{}, item.Cost)
-	txID, err := j.write(ctx, tx)
-	if err != nil {
+	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost}
+	// All writes in one round trip; currval ties the order to its journal transaction and its parts to it.
+	b := &pgx.Batch{}
+	queueDebit(b, req.AccountID, taken)
+	var txID int64
+	if err := j.queue(b, &txID); err != nil {
 		return Order{}, err
 	}
-	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost}
-	err = tx.QueryRow(ctx, `
+	b.Queue(`
 		INSERT INTO orders (account_id, item_code, cost, request_key, tx_id, created_at)
-		VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING id`,
-		req.AccountID, req.Code, item.Cost, req.Key, txID, now).Scan(&o.ID)
+		VALUES ($1, $2, $3, nullif($4, ''), currval('journal_tx_seq'), $5) RETURNING id`,
+		req.AccountID, req.Code, item.Cost, req.Key, now).QueryRow(func(row pgx.Row) error { return row.Scan(&o.ID) })
+	dates, points := lotArrays(taken)
+	b.Queue(`INSERT INTO order_parts (order_id, expires_on, points)
+		SELECT currval('orders_id_seq'), d, p FROM unnest($1::date[], $2::bigint[]) AS t(d, p)`, dates, points)
+	err = tx.SendBatch(ctx, b).Close()
 	if isCode(err, "23505") {
 		return Order{}, errRetry // the same key committed meanwhile; the rerun returns that order
 	}
 	if err != nil {
 		return Order{}, fmt.Errorf("order: %w", err)
-	}
-	dates, points := lotArrays(taken)
-	_, err = tx.Exec(ctx, `INSERT INTO order_parts (order_id, expires_on, points) SELECT $1, d, p FROM unnest($2::date[], $3::bigint[]) AS t(d, p)`,
-		o.ID, dates, points)
-	if err != nil {
-		return Order{}, fmt.Errorf("order parts: %w", err)
 	}
 	return o, nil
 }
