@@ -26,6 +26,13 @@ const (
 // description "command.<name>" in the locales.
 var Commands = []string{CmdBalance, CmdForecast, CmdCatalog, CmdGift, CmdHistory, CmdLanguage, CmdSupport, CmdHelp, CmdCancel, CmdMenu}
 
+// MenuLabels are the message ids of the main menu's buttons, in rows; typed back, each is its command.
+var MenuLabels = [][]string{
+	{"menu.balance", "menu.forecast"},
+	{"menu.catalog", "menu.gift"},
+	{"menu.history", "menu.support", "menu.settings"},
+}
+
 // words maps what people type (and the menu buttons, once their icon is stripped) to commands.
 // The programme's old codes work too: "БОНУС" was the SMS keyword, *111*455*0# the USSD balance.
 var words = map[string]string{

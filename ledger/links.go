@@ -124,3 +124,17 @@ func (s *Store) LinksForAccount(ctx context.Context, accountID int64) ([]Link, e
 	}
 	return links, nil
 }
+
+// FirstMember is the earliest enrolled phone: the console's default subscriber (the demo's first).
+// Refusals: ErrUnknownPhone when there are no members.
+func (s *Store) FirstMember(ctx context.Context) (string, error) {
+	var phone string
+	err := s.pool.QueryRow(ctx, `SELECT phone FROM phones ORDER BY account_id, added_at, phone LIMIT 1`).Scan(&phone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrUnknownPhone
+	}
+	if err != nil {
+		return "", fmt.Errorf("ledger: first member: %w", err)
+	}
+	return phone, nil
+}

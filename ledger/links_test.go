@@ -63,12 +63,18 @@ func TestLinks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := linksTestStore(t)
+	if _, err := s.FirstMember(ctx); !errors.Is(err, ledger.ErrUnknownPhone) {
+		t.Fatalf("FirstMember(empty) = %v, want ErrUnknownPhone", err)
+	}
 	acct, err := s.Enrol(ctx, "+79161234567", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Enrol(ctx, "+79161234568", "+79161234567"); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.FirstMember(ctx); got != "+79161234567" || err != nil {
+		t.Errorf("FirstMember = %q, %v; want +79161234567", got, err)
 	}
 
 	if _, err := s.LinkedAccount(ctx, "telegram", 1); !errors.Is(err, ledger.ErrNotLinked) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"time"
 
 	"bonusbot/ledger"
@@ -19,6 +20,13 @@ type Config struct {
 	IngestToken string
 	Location    *time.Location
 	Expiry      ledger.ExpiryPolicy
+
+	BotToken       string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
+	TelegramAPIURL string        // the Bot API server
+	BotMode        string        // polling or off
+	BotUserRate    int           // messages a user may send a minute
+	DialogTTL      time.Duration // a dialog left alone this long starts over
+	SMSGatewayURL  string        // empty: codes go to the log (development)
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -28,6 +36,11 @@ var configDefaults = map[string]string{
 	"HTTP_ADDR":     ":8080",
 	"TIMEZONE":      "Europe/Moscow",
 	"POINTS_EXPIRY": "12m",
+
+	"TELEGRAM_API_URL": "https://api.telegram.org",
+	"BOT_MODE":         "polling",
+	"BOT_USER_RATE":    "20",
+	"DIALOG_TTL":       "15m",
 }
 
 // Load builds a Config from getenv; a wrong value is an error naming the variable.
@@ -56,14 +69,44 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Expiry, err = ledger.ParseExpiryPolicy(get("POINTS_EXPIRY")); err != nil {
 		return Config{}, fmt.Errorf("config: POINTS_EXPIRY: %w", err)
 	}
+	if err := c.loadBot(get); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// loadBot reads the Telegram, dialog and SMS settings.
+func (c *Config) loadBot(get func(string) string) error {
+	c.BotToken, c.TelegramAPIURL, c.SMSGatewayURL = get("TELEGRAM_BOT_TOKEN"), get("TELEGRAM_API_URL"), get("SMS_GATEWAY_URL")
+	for name, v := range map[string]string{"TELEGRAM_API_URL": c.TelegramAPIURL, "SMS_GATEWAY_URL": c.SMSGatewayURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			return fmt.Errorf("config: %s: want an http(s) URL, got %q", name, redactURL(v))
+		}
+	}
+	switch c.BotMode = get("BOT_MODE"); c.BotMode {
+	case "polling", "off":
+	default:
+		return fmt.Errorf("config: BOT_MODE: want polling or off, got %q", c.BotMode)
+	}
+	n, err := strconv.Atoi(get("BOT_USER_RATE"))
+	if err != nil || n < 1 {
+		return fmt.Errorf("config: BOT_USER_RATE: want messages a minute (≥ 1), got %q", get("BOT_USER_RATE"))
+	}
+	c.BotUserRate = n
+	if c.DialogTTL, err = time.ParseDuration(get("DIALOG_TTL")); err != nil || c.DialogTTL < time.Minute {
+		return fmt.Errorf("config: DIALOG_TTL: want a duration of at least 1m, got %q", get("DIALOG_TTL"))
+	}
+	return nil
 }
 
 // LogValue keeps secrets out of logs.
 func (c Config) LogValue() slog.Value {
-	token := ""
+	token, botToken := "", ""
 	if c.IngestToken != "" {
 		token = "<redacted>"
+	}
+	if c.BotToken != "" {
+		botToken = "<redacted>"
 	}
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
@@ -72,6 +115,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("ingest_token", token),
 		slog.String("timezone", c.Location.String()),
 		slog.String("points_expiry", string(c.Expiry)),
+		slog.String("telegram_bot_token", botToken),
+		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
+		slog.String("bot_mode", c.BotMode),
+		slog.Int("bot_user_rate", c.BotUserRate),
+		slog.Duration("dialog_ttl", c.DialogTTL),
+		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
 	)
 }
 

@@ -20,7 +20,9 @@ const usage = `bonusbot — a telecom bonus points programme
 Usage:
   bonusbot migrate                       apply database migrations
   bonusbot seed --demo                   load the demo catalogue and subscribers (idempotent)
-  bonusbot serve                         run migrations, then the HTTP server
+  bonusbot serve [--console]             run migrations, then the HTTP server and the bot
+                                         (--console: also chat in this terminal)
+  bonusbot chat [--phone +7…]            talk to the bot in this terminal as a subscriber
   bonusbot import accruals|catalog FILE  bulk-load a CSV file
   bonusbot expire [--at RFC3339]         burn lots that have expired
   bonusbot version                       print the version
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runMigrate(ctx, cfg, log)
 	case "serve":
 		return runServe(ctx, cfg, log, args[1:])
+	case "chat":
+		return runChat(ctx, cfg, args[1:])
 	}
 	return errUsage
 }

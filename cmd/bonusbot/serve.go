@@ -17,6 +17,7 @@ import (
 
 func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	console := fs.Bool("console", false, "also chat with the bot in this terminal (stdin/stdout)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -34,7 +35,11 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		return err
 	}
 	defer rdb.Close()
-	store := ledger.NewStore(pool, ledger.Options{Location: cfg.Location, Expiry: cfg.Expiry})
+	ch, err := newChannels(ctx, cfg, log, pool, rdb)
+	if err != nil {
+		return err
+	}
+	store := ch.attach(pool) // its gifts enqueue notices to the recipient
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -43,7 +48,15 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	mux.HandleFunc("GET /readyz", readyz(store, rdb))
 	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(2, int(pool.Config().MaxConns)/2)}))
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	return serveHTTP(ctx, srv, log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	botDone := make(chan error, 1)
+	go func() {
+		err := ch.run(ctx, store, *console)
+		cancel() // a channel that cannot run stops the server rather than leave it half up
+		botDone <- err
+	}()
+	return errors.Join(serveHTTP(ctx, srv, log), <-botDone)
 }
 
 func openRedis(cfg Config) (*redis.Client, error) {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"bonusbot/dialogs"
+	"bonusbot/ledger"
+	"bonusbot/locales"
+	"bonusbot/notify"
+	"bonusbot/sms"
+)
+
+// channels are the ways subscribers talk to bonusbot (Telegram, the console) and the parts they
+// share: the dialogs engine, the words, the SMS gateway and the gift notices.
+type channels struct {
+	cfg     Config
+	log     *slog.Logger
+	rdb     *redis.Client
+	texts   *locales.Catalog
+	sms     dialogs.SMS
+	notices *notify.Client
+	chats   map[string]notify.Chat
+	engine  *dialogs.Engine
+}
+
+// newChannels applies River's migrations and prepares everything but the Store, which needs
+// onGift (see attach).
+func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpool.Pool, rdb *redis.Client) (*channels, error) {
+	if err := notify.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	texts, err := locales.New(cfg.Location, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &channels{cfg: cfg, log: log, rdb: rdb, texts: texts, chats: map[string]notify.Chat{}}
+	if cfg.SMSGatewayURL == "" {
+		log.Warn("SMS_GATEWAY_URL is empty: one-time codes and notices go to this log (development only)")
+		c.sms = sms.DevLog{Log: log}
+	} else {
+		c.sms = sms.NewGateway(cfg.SMSGatewayURL, nil)
+	}
+	reader := ledger.NewStore(pool, c.storeOptions()) // the worker only reads links
+	w := notify.NewWorker(reader, c.chats, c.sms, texts, log)
+	if c.notices, err = notify.NewClient(pool, w, log); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *channels) storeOptions() ledger.Options {
+	return ledger.Options{Location: c.cfg.Location, Expiry: c.cfg.Expiry}
+}
+
+// attach returns the Store whose gifts enqueue notices, and builds the dialogs engine on it.
+func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
+	opts := c.storeOptions()
+	opts.OnGift = c.notices.OnGift
+	store := ledger.NewStore(pool, opts)
+	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
+		dialogs.Options{Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL})
+	return store
+}
+
+// run works gift notices, the console (if asked) and Telegram (if configured) until ctx ends, then
+// finishes what is in hand.
+func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
+	if err := c.notices.Start(ctx); err != nil {
+		return fmt.Errorf("notices: %w", err)
+	}
+	if withConsole {
+		con, err := newConsole(ctx, store, c.engine, c.texts, "", os.Stdout)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := con.run(ctx, os.Stdin); err != nil {
+				c.log.Error("console", "err", err)
+			}
+			c.log.Info("console closed; the server keeps running")
+		}()
+	}
+	if c.cfg.BotToken == "" || c.cfg.BotMode == "off" {
+		c.log.Info("telegram is off (TELEGRAM_BOT_TOKEN empty or BOT_MODE=off)")
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return c.notices.Stop(stopCtx)
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"bonusbot/dialogs"
+	"bonusbot/dialogs/dialogstest"
+	"bonusbot/ledger"
+	"bonusbot/ledger/ledgertest"
+	"bonusbot/locales"
+)
+
+// TestConsole drives the console as a newcomer would: balance, the catalogue by buttons, a redeem.
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := ledgertest.NewStore(t, nil, ledger.Options{})
+	rdb, prefix := dialogstest.Redis(t)
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := int64(1261)
+	if _, err := store.Accrue(ctx, ledger.Event{ID: "e1", Phone: "+79161234567", Category: "referral", Points: &p, OccurredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.UpsertItems(ctx, []ledger.Item{{Code: "22", Category: "communication", TitleRU: "100 SMS", TitleEN: "100 SMS", Cost: 299, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, rdb, slog.New(slog.DiscardHandler),
+		dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow})
+	var out bytes.Buffer
+	c, err := newConsole(ctx, store, engine, texts, "", &out) // "": the first member
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.NewReader("баланс\n/catalog\n#1\n#1\n#1\n")
+	if err := c.run(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"У вас 1\u00a0261\u00a0балл.",
+		"[#1 📞 Связь]",
+		"Обменять 299\u00a0баллов на «100 SMS»? После обмена останется 962\u00a0балла.",
+		"Осталось 962\u00a0балла.",
+		"⌨ 💰 Баланс · 🔥 Прогноз",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+// Package notify tells a gift's recipient about it: in a chat where the recipient is linked, else by
+// SMS. The notice is a River job inserted in the gift's own transaction (OnGift), so it exists exactly
+// when the gift does and survives a crash; River retries it until it is sent.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"bonusbot/dialogs"
+	"bonusbot/ledger"
+)
+
+// GiftArgs is the job: who got how many points from whom.
+type GiftArgs struct {
+	GiftID    int64     `json:"gift_id"`
+	ToAccount int64     `json:"to_account"`
+	ToPhone   string    `json:"to_phone"`
+	FromPhone string    `json:"from_phone"`
+	Points    int64     `json:"points"`
+	ExpiresOn time.Time `json:"expires_on,omitzero"` // the soonest date the gifted points burn
+}
+
+// Kind names the job in River's table.
+func (GiftArgs) Kind() string { return "gift_notice" }
+
+// InsertOpts: one notice per gift even if a hook ran twice.
+func (GiftArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Links finds where a recipient is linked (*ledger.Store).
+type Links interface {
+	LinksForAccount(ctx context.Context, accountID int64) ([]ledger.Link, error)
+}
+
+// Chat writes a text to a chat of one channel (the Telegram bot).
+type Chat interface {
+	Notify(ctx context.Context, chatID int64, text string) error
+}
+
+// Renderer words the notice.
+type Renderer interface {
+	Render(lang string, t dialogs.Text) string
+}
+
+// Worker sends gift notices.
+type Worker struct {
+	river.WorkerDefaults[GiftArgs]
+	links Links
+	chats map[string]Chat // by channel name
+	sms   dialogs.SMS
+	texts Renderer
+	log   *slog.Logger
+}
+
+// NewWorker returns a Worker; chats maps channel names ("telegram") to their senders.
+func NewWorker(links Links, chats map[string]Chat, sms dialogs.SMS, texts Renderer, log *slog.Logger) *Worker {
+	return &Worker{links: links, chats: chats, sms: sms, texts: texts, log: log}
+}
+
+// Work tells every active linked chat of the recipient; with none, it sends an SMS.
+func (w *Worker) Work(ctx context.Context, job *river.Job[GiftArgs]) error {
+	a := job.Args
+	links, err := w.links.LinksForAccount(ctx, a.ToAccount)
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for _, l := range links {
+		chat, ok := w.chats[l.Channel]
+		if !ok || !l.Active {
+			continue
+		}
+		if err := chat.Notify(ctx, l.ChatID, w.texts.Render(l.Language, notice("notice.gift", a))); err != nil {
+			w.log.WarnContext(ctx, "gift notice not delivered to chat", "gift_id", a.GiftID, "channel", l.Channel, "chat_id", l.ChatID, "err", err)
+			continue
+		}
+		sent++
+	}
+	if sent > 0 {
+		return nil
+	}
+	return w.sms.Send(ctx, a.ToPhone, w.texts.Render("ru", notice("sms.gift", a)))
+}
+
+func notice(id string, a GiftArgs) dialogs.Text {
+	t := dialogs.T(id, "Points", a.Points, "Phone", ledger.MaskPhone(a.FromPhone))
+	if !a.ExpiresOn.IsZero() {
+		t.Args["On"] = a.ExpiresOn
+	}
+	return t
+}
+
+// Migrate applies River's migrations (its job tables) in the pool's search_path schema.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("notify: migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("notify: migrate: %w", err)
+	}
+	return nil
+}
+
+// Client is River for notices. With a Worker it works jobs after Start; without, it only inserts.
+type Client struct {
+	river *river.Client[pgx.Tx]
+}
+
+// NewClient returns a River client on pool; w nil means insert-only.
+func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger) (*Client, error) {
+	cfg := &river.Config{Logger: log}
+	if w != nil {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+	}
+	rc, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return &Client{river: rc}, nil
+}
+
+// OnGift is ledger.Options.OnGift: it inserts the notice in the gift's transaction.
+func (c *Client) OnGift(ctx context.Context, tx pgx.Tx, g ledger.GiftReceipt) error {
+	args := GiftArgs{GiftID: g.ID, ToAccount: g.ToAccount, ToPhone: g.ToPhone, FromPhone: g.FromPhone, Points: g.Points}
+	for _, l := range g.Lots {
+		if args.ExpiresOn.IsZero() || l.ExpiresOn.Before(args.ExpiresOn) {
+			args.ExpiresOn = l.ExpiresOn
+		}
+	}
+	if _, err := c.river.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("notify: insert gift notice: %w", err)
+	}
+	return nil
+}
+
+// Start works jobs until Stop.
+func (c *Client) Start(ctx context.Context) error { return c.river.Start(ctx) }
+
+// Stop waits for jobs in hand, up to ctx's deadline.
+func (c *Client) Stop(ctx context.Context) error {
+	err := c.river.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("notify: stop: jobs still running: %w", err)
+	}
+	return err
+}
