@@ -15,7 +15,7 @@ type ExpiryResult struct {
 }
 
 // DefaultExpiryBatch bounds how many lots one sweep transaction locks.
-const DefaultExpiryBatch = 5000
+const DefaultExpiryBatch = 10000
 
 // Expire burns every lot whose date is before the local date of at, in transactions of at most batch
 // lots. It locks lots with SKIP LOCKED and no account locks, so it never waits on spending or on another
@@ -26,47 +26,78 @@ func (s *Store) Expire(ctx context.Context, at time.Time, batch int) (ExpiryResu
 	}
 	today := s.LocalDate(at)
 	var total ExpiryResult
+	// A cursor pass walks the due lots once; lots it skipped because another transaction held them are
+	// picked up by the next pass from the start. The sweep ends with a pass that finds nothing.
 	for {
-		r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (ExpiryResult, error) {
-			return s.expireBatchTx(ctx, tx, today, batch)
-		})
-		if err != nil {
-			return total, fmt.Errorf("expire: %w", err)
+		var pass ExpiryResult
+		cursor := sweepCursor{}
+		for {
+			r, next, err := s.expireBatch(ctx, today, batch, cursor)
+			if err != nil {
+				return total, fmt.Errorf("expire: %w", err)
+			}
+			pass.Lots += r.Lots
+			pass.Points += r.Points
+			if next == cursor {
+				break
+			}
+			cursor = next
 		}
-		total.Lots += r.Lots
-		total.Points += r.Points
-		if r.Lots < int64(batch) {
+		total.Lots += pass.Lots
+		total.Points += pass.Points
+		if pass.Lots == 0 {
 			return total, nil
 		}
 	}
 }
 
-func (s *Store) expireBatchTx(ctx context.Context, tx pgx.Tx, today time.Time, batch int) (ExpiryResult, error) {
-	var txID int64
-	if err := tx.QueryRow(ctx, "SELECT nextval('journal_tx_seq')").Scan(&txID); err != nil {
-		return ExpiryResult{}, fmt.Errorf("journal: %w", err)
+// sweepCursor is the last (expires_on, id) a sweep batch burnt.
+type sweepCursor struct {
+	expiresOn time.Time
+	id        int64
+}
+
+func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, after sweepCursor) (ExpiryResult, sweepCursor, error) {
+	type out struct {
+		r    ExpiryResult
+		next sweepCursor
 	}
-	now := s.now()
-	var r ExpiryResult
-	// One statement: pick due lots, delete them, and journal each burnt lot against the expiry book.
-	err := tx.QueryRow(ctx, `
-		WITH due AS (
-			SELECT id FROM lots WHERE expires_on < $1
-			ORDER BY expires_on LIMIT $2 FOR UPDATE SKIP LOCKED
-		), gone AS (
-			DELETE FROM lots USING due WHERE lots.id = due.id
-			RETURNING lots.account_id, lots.expires_on, lots.points
-		), burnt AS (
-			INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, at)
-			SELECT $3::bigint, 'expiry', 'lot', account_id, expires_on, -points, $4::timestamptz FROM gone WHERE points > 0
-			UNION ALL
-			SELECT $3::bigint, 'expiry', 'expiry', NULL, NULL, sum(points), $4::timestamptz FROM gone HAVING sum(points) > 0
-			RETURNING book, points
-		)
-		SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0)`,
-		today, batch, txID, now).Scan(&r.Lots, &r.Points)
-	if err != nil {
-		return ExpiryResult{}, fmt.Errorf("sweep: %w", err)
-	}
-	return r, nil
+	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (out, error) {
+		var o out
+		var lastOn *time.Time
+		var lastID *int64
+		// One statement: pick due lots past the cursor, delete them, and journal each burnt lot against
+		// the expiry book under one journal transaction.
+		err := tx.QueryRow(ctx, `
+			WITH due AS (
+				SELECT id FROM lots
+				WHERE expires_on < $1 AND (expires_on, id) > ($3::date, $4::bigint)
+				ORDER BY expires_on, id LIMIT $2 FOR UPDATE SKIP LOCKED
+			), gone AS (
+				DELETE FROM lots USING due WHERE lots.id = due.id
+				RETURNING lots.id, lots.account_id, lots.expires_on, lots.points
+			), txid AS (
+				SELECT nextval('journal_tx_seq') AS v
+			), burnt AS (
+				INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, at)
+				SELECT txid.v, 'expiry', 'lot', account_id, expires_on, -points, $5::timestamptz FROM gone, txid WHERE points > 0
+				UNION ALL
+				SELECT txid.v, 'expiry', 'expiry', NULL, NULL, sum(points), $5::timestamptz FROM gone, txid GROUP BY txid.v HAVING sum(points) > 0
+				RETURNING book, points
+			), last AS (
+				SELECT expires_on, id FROM gone ORDER BY expires_on DESC, id DESC LIMIT 1
+			)
+			SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0),
+			       (SELECT expires_on FROM last), (SELECT id FROM last)`,
+			today, batch, after.expiresOn, after.id, s.now()).Scan(&o.r.Lots, &o.r.Points, &lastOn, &lastID)
+		if err != nil {
+			return out{}, fmt.Errorf("sweep: %w", err)
+		}
+		o.next = after
+		if lastOn != nil {
+			o.next = sweepCursor{*lastOn, *lastID}
+		}
+		return o, nil
+	})
+	return o.r, o.next, err
 }
