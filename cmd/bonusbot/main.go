@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runServe(ctx, cfg, log, args[1:])
 	case "chat":
 		return runChat(ctx, cfg, args[1:])
+	case "import":
+		return runImport(ctx, cfg, log, args[1:])
 	}
 	return errUsage
 }

@@ -1,0 +1,104 @@
+// Package csvrows reads CSV files that have a header row, by column name, and says which line of the
+// file each row or problem came from, so an import can skip a bad row and tell the operator where it is.
+package csvrows
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// LineError is a row the reader could not use. The reader can go on after it: call Next again.
+type LineError struct {
+	Line int // 1-based line of the file where the row starts
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Reader reads rows by column name. The header must name every wanted column (in any order, any case,
+// surrounding spaces and a UTF-8 byte-order mark ignored); other columns are ignored.
+type Reader struct {
+	csv   *csv.Reader
+	index map[string]int // wanted column → position in the file
+	width int            // fields per row, as in the header
+}
+
+// NewReader reads the header of r. It fails if the file is empty or the header lacks a wanted column.
+func NewReader(r io.Reader, columns ...string) (*Reader, error) {
+	c := csv.NewReader(r)
+	c.FieldsPerRecord = -1 // Next checks the width itself, so a short row is a LineError, not the end
+	c.ReuseRecord = true
+	c.TrimLeadingSpace = true
+	header, err := c.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("csv: empty file, want a header row")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("csv: header: %w", err)
+	}
+	seen := make(map[string]int, len(header))
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+		if _, dup := seen[name]; dup && name != "" {
+			return nil, fmt.Errorf("csv: header: column %q appears twice", name)
+		}
+		seen[name] = i
+	}
+	rd := &Reader{csv: c, index: make(map[string]int, len(columns)), width: len(header)}
+	var missing []string
+	for _, col := range columns {
+		i, ok := seen[col]
+		if !ok {
+			missing = append(missing, col)
+			continue
+		}
+		rd.index[col] = i
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("csv: header: missing column(s) %s (want %s)",
+			strings.Join(missing, ", "), strings.Join(columns, ","))
+	}
+	return rd, nil
+}
+
+// Row is one data row. It is valid until the next call to Next.
+type Row struct {
+	Line   int
+	fields []string
+	index  map[string]int
+}
+
+// Get is the value of a wanted column, without surrounding spaces.
+func (r Row) Get(column string) string {
+	i, ok := r.index[column]
+	if !ok {
+		panic(fmt.Sprintf("csvrows: column %q was not asked for in NewReader", column))
+	}
+	return strings.TrimSpace(r.fields[i])
+}
+
+// Next returns the next row. At the end it returns io.EOF. A row it cannot use comes back as a
+// *LineError, after which reading may go on; any other error is fatal. Blank lines are skipped.
+func (rd *Reader) Next() (Row, error) {
+	fields, err := rd.csv.Read()
+	if errors.Is(err, io.EOF) {
+		return Row{}, io.EOF
+	}
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
+		return Row{}, &LineError{Line: perr.StartLine, Err: perr.Err}
+	}
+	if err != nil {
+		return Row{}, fmt.Errorf("csv: %w", err)
+	}
+	line, _ := rd.csv.FieldPos(0)
+	if len(fields) != rd.width {
+		return Row{}, &LineError{Line: line, Err: fmt.Errorf("%d fields, want %d as in the header", len(fields), rd.width)}
+	}
+	return Row{Line: line, fields: fields, index: rd.index}, nil
+}
