@@ -38,7 +38,9 @@ CREATE TABLE journal (
     tx_id      bigint      NOT NULL,
     kind       text        NOT NULL,        -- accrual, reversal, redeem, refund, gift, expiry, adjustment
     book       text        NOT NULL CHECK (book IN ('lot', 'debt', 'issuance', 'redemption', 'expiry', 'adjustment')),
-    account_id bigint REFERENCES accounts (id),
+    -- No foreign key: every entry is written by the ledger in the transaction that locked its account, and
+    -- accounts are never deleted; the check would cost the sweep a third of its time.
+    account_id bigint,
     expires_on date,
     points     bigint      NOT NULL,
     detail     text        NOT NULL DEFAULT '', -- category, item code, counterparty phone, reversed event id
