@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"bonusbot/bot"
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
 	"bonusbot/locales"
@@ -72,6 +73,16 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 // run works gift notices, the console (if asked) and Telegram (if configured) until ctx ends, then
 // finishes what is in hand.
 func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
+	var tgBot *bot.Bot
+	if c.cfg.BotToken != "" && c.cfg.BotMode == "polling" {
+		var err error
+		tgBot, err = bot.New(ctx, c.engine, c.texts, store, c.rdb, c.log, bot.Options{
+			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate})
+		if err != nil {
+			return err
+		}
+		c.chats[bot.Channel] = tgBot // before the notice workers start reading the map
+	}
 	if err := c.notices.Start(ctx); err != nil {
 		return fmt.Errorf("notices: %w", err)
 	}
@@ -87,10 +98,14 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 			c.log.Info("console closed; the server keeps running")
 		}()
 	}
-	if c.cfg.BotToken == "" || c.cfg.BotMode == "off" {
+	if tgBot != nil {
+		if err := tgBot.Run(ctx); err != nil { // until ctx ends; then it answers the updates in hand
+			c.log.Error("telegram", "err", err)
+		}
+	} else {
 		c.log.Info("telegram is off (TELEGRAM_BOT_TOKEN empty or BOT_MODE=off)")
+		<-ctx.Done()
 	}
-	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	return c.notices.Stop(stopCtx)

@@ -1,0 +1,188 @@
+package bot
+
+import (
+	"context"
+
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"bonusbot/dialogs"
+)
+
+// handleTimeout bounds one update's work, so a stuck dependency cannot hold a chat forever.
+const handleTimeout = 30 * time.Second
+
+// handle answers one update. It recovers panics (the library does not), so one bad update never
+// kills the bot; every failure is logged here, once, with the update id.
+func (b *Bot) handle(ctx context.Context, u *models.Update) {
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	chat := chatID(u)
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.ErrorContext(ctx, "update panicked", "update_id", u.ID, "chat_id", chat, "panic", r)
+			b.apologize(ctx, u, chat)
+		}
+	}()
+	if err := b.process(ctx, u, chat); err != nil {
+		b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
+		b.apologize(ctx, u, chat)
+	}
+}
+
+func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
+	if chat == 0 {
+		return
+	}
+	lang := "ru"
+	if from := sender(u); from != nil {
+		lang = dialogs.PickLang(from.LanguageCode)
+	}
+	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T("error.internal")), nil)
+}
+
+func sender(u *models.Update) *models.User {
+	switch {
+	case u.Message != nil:
+		return u.Message.From
+	case u.CallbackQuery != nil:
+		return &u.CallbackQuery.From
+	}
+	return nil
+}
+
+func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
+	from := sender(u)
+	if from == nil || chat == 0 || from.IsBot {
+		return nil // channel posts and the like: not for this bot
+	}
+	cq := u.CallbackQuery
+	if !isPrivate(u) {
+		return b.groupReply(ctx, u, chat, from)
+	}
+	if ok, err := b.allow(ctx, from, chat); err != nil || !ok {
+		if cq != nil {
+			b.answer(ctx, cq.ID, "")
+		}
+		return err
+	}
+	b.reactivate(ctx, chat)
+	in := input(u, from, chat)
+	typing := time.AfterFunc(300*time.Millisecond, func() { // slow work: show "typing…"
+		b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
+	})
+	reply, err := b.engine.Handle(ctx, in)
+	typing.Stop()
+	if err != nil {
+		if cq != nil {
+			b.answer(ctx, cq.ID, "")
+		}
+		return err
+	}
+	var editID int
+	if cq != nil {
+		toast := ""
+		for _, o := range reply.Outputs {
+			if o.Toast != nil {
+				toast = b.texts.Render(reply.Lang, *o.Toast)
+			}
+		}
+		b.answer(ctx, cq.ID, toast) // every press is answered, or the button spins
+		if m := cq.Message.Message; m != nil {
+			editID = m.ID
+		}
+	}
+	return b.render(ctx, chat, editID, reply)
+}
+
+func isPrivate(u *models.Update) bool {
+	if u.Message != nil {
+		return u.Message.Chat.Type == models.ChatTypePrivate
+	}
+	if m := u.CallbackQuery.Message.Message; m != nil {
+		return m.Chat.Type == models.ChatTypePrivate
+	}
+	return chatID(u) > 0 // private chats have the user's (positive) id; groups are negative
+}
+
+// groupReply: in groups the bot only says "write to me in private" (to commands and mentions, which
+// is all Telegram delivers to a bot in privacy mode).
+func (b *Bot) groupReply(ctx context.Context, u *models.Update, chat int64, from *models.User) error {
+	text := b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("group.private"))
+	if u.CallbackQuery != nil {
+		b.answer(ctx, u.CallbackQuery.ID, text)
+		return nil
+	}
+	b.sendText(ctx, chat, text, nil)
+	return nil
+}
+
+// allow applies the per-user inbound limit. The first message over it gets one "slow down" a
+// minute; the rest are dropped.
+func (b *Bot) allow(ctx context.Context, from *models.User, chat int64) (bool, error) {
+	res, err := b.limiter.Allow(ctx, fmt.Sprintf("%sin:%d", b.opts.Prefix, from.ID), redis_rate.PerMinute(b.opts.UserRate))
+	if err != nil {
+		return false, fmt.Errorf("bot: inbound limit: %w", err)
+	}
+	if res.Allowed > 0 {
+		return true, nil
+	}
+	first, err := b.rdb.SetNX(ctx, fmt.Sprintf("%sslow:%d", b.opts.Prefix, from.ID), 1, time.Minute).Result()
+	if err != nil {
+		return false, fmt.Errorf("bot: inbound limit: %w", err)
+	}
+	if first {
+		b.sendText(ctx, chat, b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("slow_down")), nil)
+	}
+	return false, nil
+}
+
+// input maps an update to what the dialogs understand.
+func input(u *models.Update, from *models.User, chat int64) dialogs.Input {
+	in := dialogs.Input{Channel: Channel, UserID: from.ID, ChatID: chat, LangCode: from.LanguageCode}
+	if cq := u.CallbackQuery; cq != nil {
+		in.Data = cq.Data
+		return in
+	}
+	m := u.Message
+	in.Forwarded = m.ForwardOrigin != nil
+	if m.Contact != nil {
+		in.Contact = &dialogs.Contact{Phone: m.Contact.PhoneNumber, UserID: m.Contact.UserID}
+		return in
+	}
+	in.Text = m.Text
+	for _, e := range m.Entities {
+		if e.Type == models.MessageEntityTypeBotCommand && e.Offset == 0 {
+			cmd := strings.TrimPrefix(utf16Prefix(m.Text, e.Length), "/")
+			cmd, _, _ = strings.Cut(cmd, "@") // "/balance@bonusbot" in groups
+			in.Command, in.Text = strings.ToLower(cmd), ""
+		}
+	}
+	return in
+}
+
+// utf16Prefix is the first n UTF-16 code units of s (Telegram's entity offsets count UTF-16).
+func utf16Prefix(s string, n int) string {
+	units := 0
+	for i, r := range s {
+		if units >= n {
+			return s[:i]
+		}
+		units++
+		if r > 0xFFFF {
+			units++
+		}
+	}
+	return s
+}
+
+func (b *Bot) answer(ctx context.Context, id, text string) {
+	if _, err := b.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}); err != nil {
+		b.log.WarnContext(ctx, "answerCallbackQuery failed", "err", err)
+	}
+}
