@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runChat(ctx, cfg, args[1:])
 	case "import":
 		return runImport(ctx, cfg, log, args[1:])
+	case "seed":
+		return runSeed(ctx, cfg, log, args[1:])
 	}
 	return errUsage
 }
