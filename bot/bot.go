@@ -59,7 +59,7 @@ func (o *Options) defaults() {
 	o.LeaseTTL = cmpOr(o.LeaseTTL, 30*time.Second)
 	o.PollTimeout = cmpOr(o.PollTimeout, 50*time.Second)
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: o.PollTimeout + 10*time.Second}
+		o.HTTPClient = NewHTTPClient(o.PollTimeout)
 	}
 }
 
@@ -69,6 +69,15 @@ func cmpOr[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// NewHTTPClient is a client for one Bot API host: every call goes to the same server, so it keeps
+// many idle connections (net/http keeps 2 per host by default, and replies to many chats at once
+// would reconnect all the time).
+func NewHTTPClient(pollTimeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return &http.Client{Timeout: pollTimeout + 10*time.Second, Transport: t}
 }
 
 // Bot is the Telegram channel.
