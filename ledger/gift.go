@@ -8,136 +8,298 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Gift moves points from one account to the account holding another phone, in one transaction.
-// The points keep their expiry dates: the sender's soonest-expiring lots go first and land in the
-// recipient's lots of the same dates. Refusals: ErrGiftAmount, ErrInvalidPhone, ErrGiftRecipient,
-// ErrGiftToSelf, ErrAccountBlocked, ErrInsufficientPoints, and *LimitError wrapping ErrGiftDailyLimit
-// or ErrGiftMonthlyLimit with the instant the rule allows again.
+// Gift moves points from one account to the account holding another phone. The points keep their
+// expiry dates: the sender's soonest-expiring lots go first and land in the recipient's lots of the
+// same dates. Concurrent gifts are committed together in one database transaction (group commit), each
+// still all-or-nothing on its own. Refusals: ErrGiftAmount, ErrInvalidPhone, ErrGiftRecipient,
+// ErrGiftToSelf, ErrAccountBlocked, ErrUnknownAccount, ErrInsufficientPoints, and *LimitError wrapping
+// ErrGiftDailyLimit or ErrGiftMonthlyLimit with the instant the rule allows again.
 func (s *Store) Gift(ctx context.Context, g GiftRequest) (GiftReceipt, error) {
-	now := s.now()
-	r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (GiftReceipt, error) {
-		return s.giftTx(ctx, tx, g, now)
-	})
+	r, err := s.gifts.submit(ctx, g)
 	if err != nil {
 		return GiftReceipt{}, fmt.Errorf("gift: %w", err)
 	}
 	return r, nil
 }
 
-func (s *Store) giftTx(ctx context.Context, tx pgx.Tx, g GiftRequest, now time.Time) (GiftReceipt, error) {
-	if g.Points < 1 || g.Points > MaxGift {
-		return GiftReceipt{}, ErrGiftAmount
+// giftOutcome is one gift's answer within a batch.
+type giftOutcome struct {
+	receipt GiftReceipt
+	err     error // a refusal; faults fail the whole batch
+}
+
+// giftBatch is the in-memory state of one batch: the locked accounts and their live lots, updated gift
+// after gift so that later gifts in the batch see what earlier ones did.
+type giftBatch struct {
+	now      time.Time
+	today    time.Time
+	accounts map[int64]lockedAccount
+	phones   map[int64][]string // each sender's phones, first joined first
+	lots     map[int64][]Lot    // live lots, soonest first
+	history  map[int64]*senderHistory
+	deltas   map[lotKey]int64 // net change per lot, written at the end
+	// recipients maps each recipient phone to its account.
+	recipients map[string]int64
+	// txIDs and giftIDs are taken ahead, one per gift the batch may make; unused ones leave gaps.
+	txIDs, giftIDs []int64
+	journal        []journalTx
+	gifts          []GiftReceipt
+}
+
+type lotKey struct {
+	account   int64
+	expiresOn time.Time
+}
+
+// giftBatchTx applies gifts in order inside tx: reads everything it needs in a few set-based queries,
+// decides each gift in memory, then writes all lot changes, journal entries and gift rows at once.
+func (s *Store) giftBatchTx(ctx context.Context, tx pgx.Tx, reqs []GiftRequest, now time.Time) ([]giftOutcome, error) {
+	out := make([]giftOutcome, len(reqs))
+	toPhones := make([]string, len(reqs))
+	for i, g := range reqs {
+		if g.Points < 1 || g.Points > MaxGift {
+			out[i].err = ErrGiftAmount
+			continue
+		}
+		p, err := ParsePhone(g.To)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		toPhones[i] = p
 	}
-	toPhone, err := ParsePhone(g.To)
+	var senders []int64
+	for i, g := range reqs {
+		if out[i].err == nil {
+			senders = append(senders, g.From)
+		}
+	}
+	b, err := s.loadGiftBatch(ctx, tx, senders, toPhones, now)
 	if err != nil {
-		return GiftReceipt{}, err
+		return nil, err
 	}
-	to, err := phoneAccount(ctx, tx, toPhone)
+	recipients := b.recipients
+	for i, g := range reqs {
+		if out[i].err != nil {
+			continue
+		}
+		switch to := recipients[toPhones[i]]; {
+		case to == 0:
+			out[i].err = ErrGiftRecipient
+		case to == g.From:
+			out[i].err = ErrGiftToSelf
+		}
+	}
+	for i, g := range reqs {
+		if out[i].err == nil {
+			out[i].receipt, out[i].err = s.decideGift(b, g, toPhones[i], recipients[toPhones[i]])
+		}
+	}
+	if err := s.writeGiftBatch(ctx, tx, b); err != nil {
+		return nil, err
+	}
+	k := 0
+	for i := range out {
+		if out[i].err == nil {
+			out[i].receipt = b.gifts[k]
+			k++
+		}
+	}
+	return out, nil
+}
+
+// loadGiftBatch reads everything the batch needs in one round trip: the recipients' accounts, then,
+// locked in ascending id order (so concurrent batches cannot deadlock), every account involved, the
+// senders' phones, the live lots of all involved accounts and, when limits apply, this month's gifts.
+// It also takes the journal and gift ids the batch may use.
+func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, toPhones []string, now time.Time) (*giftBatch, error) {
+	b := &giftBatch{now: now, today: s.LocalDate(now), recipients: map[string]int64{}, accounts: map[int64]lockedAccount{},
+		phones: map[int64][]string{}, lots: map[int64][]Lot{}, history: map[int64]*senderHistory{}, deltas: map[lotKey]int64{}}
+	if len(senders) == 0 {
+		return b, nil
+	}
+	var (
+		id, txID, giftID int64
+		phone            string
+		a                lockedAccount
+		lot              Lot
+		g                pastGift
+	)
+	q := &pgx.Batch{}
+	q.Queue(`SELECT phone, account_id FROM phones WHERE phone = ANY($1)`, toPhones).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&phone, &id}, func() error { b.recipients[phone] = id; return nil })
+		return err
+	})
+	// ARRAY(...) is computed once, so both lookups below stay index scans.
+	const involved = `ARRAY(SELECT unnest($1::bigint[]) UNION SELECT account_id FROM phones WHERE phone = ANY($2))`
+	q.Queue(`SELECT id, blocked, debt FROM accounts WHERE id = ANY(`+involved+`) ORDER BY id FOR UPDATE`, senders, toPhones).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&a.id, &a.blocked, &a.debt}, func() error { b.accounts[a.id] = a; return nil })
+		return err
+	})
+	q.Queue(`SELECT account_id, phone FROM phones WHERE account_id = ANY($1) ORDER BY account_id, added_at, phone`, senders).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&id, &phone}, func() error { b.phones[id] = append(b.phones[id], phone); return nil })
+		return err
+	})
+	// The account locks already exclude other spenders; FOR UPDATE also keeps a sweep off these lots.
+	q.Queue(`SELECT account_id, expires_on, points FROM lots
+		WHERE account_id = ANY(`+involved+`) AND expires_on >= $3 AND points > 0
+		ORDER BY account_id, expires_on FOR UPDATE`, senders, toPhones, b.today).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&id, &lot.ExpiresOn, &lot.Points}, func() error { b.lots[id] = append(b.lots[id], lot); return nil })
+		return err
+	})
+	if !s.opts.NoGiftLimits {
+		// Read after the locks: every earlier gift of these senders has committed by now.
+		q.Queue(`SELECT from_account, created_at, to_account FROM gifts
+			WHERE from_account = ANY($1) AND created_at >= $2 ORDER BY created_at`,
+			senders, s.limits().monthStart(now)).Query(func(rows pgx.Rows) error {
+			_, err := pgx.ForEachRow(rows, []any{&id, &g.at, &g.to}, func() error {
+				b.senderHistory(id).gifts = append(b.senderHistory(id).gifts, g)
+				return nil
+			})
+			return err
+		})
+	}
+	q.Queue(`SELECT nextval('journal_tx_seq'), nextval('gifts_id_seq') FROM generate_series(1, $1)`, len(senders)).Query(func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&txID, &giftID}, func() error {
+			b.txIDs, b.giftIDs = append(b.txIDs, txID), append(b.giftIDs, giftID)
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return nil, fmt.Errorf("gift batch: %w", err)
+	}
+	return b, nil
+}
+
+func (b *giftBatch) senderHistory(id int64) *senderHistory {
+	h := b.history[id]
+	if h == nil {
+		h = &senderHistory{}
+		b.history[id] = h
+	}
+	return h
+}
+
+func (s *Store) limits() giftLimits { return giftLimits{loc: s.opts.Location} }
+
+// decideGift applies one gift to the batch's state, or refuses it leaving the state as it was.
+func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string, to int64) (GiftReceipt, error) {
+	from, ok := b.accounts[g.From]
 	switch {
-	case err != nil:
-		return GiftReceipt{}, err
-	case to == 0:
-		return GiftReceipt{}, ErrGiftRecipient
-	case to == g.From:
-		return GiftReceipt{}, ErrGiftToSelf
-	}
-	locked, err := lockAccounts(ctx, tx, min(g.From, to), max(g.From, to))
-	if err != nil {
-		return GiftReceipt{}, err
-	}
-	if locked[g.From].blocked {
+	case !ok:
+		return GiftReceipt{}, ErrUnknownAccount
+	case from.blocked:
 		return GiftReceipt{}, ErrAccountBlocked
-	}
-	if locked[to].blocked {
+	case b.accounts[to].blocked:
 		return GiftReceipt{}, ErrGiftRecipient
-	}
-	fromPhone, err := senderPhone(ctx, tx, g)
-	if err != nil {
-		return GiftReceipt{}, err
 	}
 	if !s.opts.NoGiftLimits {
-		// Read after the lock: every earlier gift of this sender has committed by now.
-		if err := s.checkGiftLimits(ctx, tx, g.From, to, now); err != nil {
+		if err := s.limits().check(*b.senderHistory(g.From), to, b.now); err != nil {
 			return GiftReceipt{}, err
 		}
 	}
-	lots, err := liveLots(ctx, tx, g.From, s.LocalDate(now))
-	if err != nil {
-		return GiftReceipt{}, err
-	}
+	lots := b.lots[g.From]
 	if sumLots(lots) < g.Points {
 		return GiftReceipt{}, ErrInsufficientPoints
 	}
 	moved := pickLots(lots, g.Points)
-	j := journalTx{kind: "gift", at: now}
+	b.lots[g.From] = removeLots(lots, moved)
+	b.lots[to] = mergeSorted(b.lots[to], moved)
+	for _, l := range moved {
+		b.deltas[lotKey{g.From, l.ExpiresOn}] -= l.Points
+		b.deltas[lotKey{to, l.ExpiresOn}] += l.Points
+	}
+	fromPhone := b.phones[g.From][0]
+	if p, err := ParsePhone(g.FromPhone); err == nil && contains(b.phones[g.From], p) {
+		fromPhone = p // the number the sender asked with, if it is theirs
+	}
+	j := journalTx{kind: "gift", at: b.now}
 	j.lots(g.From, moved, -1, toPhone)
 	j.lots(to, moved, 1, fromPhone)
+	b.journal = append(b.journal, j)
+	h := b.senderHistory(g.From)
+	h.gifts = append(h.gifts, pastGift{at: b.now, to: to})
 	r := GiftReceipt{FromAccount: g.From, ToAccount: to, FromPhone: fromPhone, ToPhone: toPhone,
-		Points: g.Points, Balance: sumLots(lots) - g.Points, Lots: moved, At: now}
-	// All writes in one round trip: the locks are held, so nothing between them needs an answer.
-	b := &pgx.Batch{}
-	queueDebit(b, g.From, moved)
-	queueCredit(b, to, moved)
-	var txID int64
-	if err := j.queue(b, &txID); err != nil {
-		return GiftReceipt{}, err
-	}
-	b.Queue(`
-		INSERT INTO gifts (from_account, to_account, from_phone, to_phone, points, tx_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, currval('journal_tx_seq'), $6) RETURNING id`,
-		g.From, to, fromPhone, toPhone, g.Points, now).QueryRow(func(row pgx.Row) error { return row.Scan(&r.ID) })
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return GiftReceipt{}, fmt.Errorf("move points: %w", err)
-	}
-	if s.opts.OnGift != nil {
-		if err := s.opts.OnGift(ctx, tx, r); err != nil {
-			return GiftReceipt{}, fmt.Errorf("on gift: %w", err)
-		}
-	}
+		Points: g.Points, Balance: sumLots(b.lots[g.From]), Lots: moved, At: b.now}
+	b.gifts = append(b.gifts, r)
 	return r, nil
 }
 
-// senderPhone is the number the recipient is told: the one the sender asked with, if it is theirs,
-// else the account's first.
-func senderPhone(ctx context.Context, tx pgx.Tx, g GiftRequest) (string, error) {
-	if g.FromPhone != "" {
-		if p, err := ParsePhone(g.FromPhone); err == nil {
-			if id, err := phoneAccount(ctx, tx, p); err == nil && id == g.From {
-				return p, nil
+// writeGiftBatch writes the batch's net lot changes, one journal transaction per gift and the gift
+// rows, in one round trip, then runs OnGift for each gift inside the same transaction.
+func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) error {
+	if len(b.gifts) == 0 {
+		return nil
+	}
+	var debits, credits []lotChange
+	for k, d := range b.deltas {
+		switch {
+		case d < 0:
+			debits = append(debits, lotChange{k.account, k.expiresOn, -d})
+		case d > 0:
+			credits = append(credits, lotChange{k.account, k.expiresOn, d})
+		}
+	}
+	n := len(b.gifts)
+	txIDs, giftIDs := b.txIDs[:n], b.giftIDs[:n]
+	batch := &pgx.Batch{}
+	queueLotChanges(batch, debits, credits)
+	if err := queueJournals(batch, b.journal, txIDs); err != nil {
+		return err
+	}
+	var from, to []int64
+	var fromPhones, toPhones []string
+	var points []int64
+	for i := range b.gifts {
+		r := &b.gifts[i]
+		r.ID = giftIDs[i]
+		from, to = append(from, r.FromAccount), append(to, r.ToAccount)
+		fromPhones, toPhones, points = append(fromPhones, r.FromPhone), append(toPhones, r.ToPhone), append(points, r.Points)
+	}
+	batch.Queue(`
+		INSERT INTO gifts (id, from_account, to_account, from_phone, to_phone, points, tx_id, created_at)
+		SELECT *, $8::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
+		giftIDs, from, to, fromPhones, toPhones, points, txIDs, b.now)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("move points: %w", err)
+	}
+	if s.opts.OnGift != nil {
+		for _, r := range b.gifts {
+			if err := s.opts.OnGift(ctx, tx, r); err != nil {
+				return fmt.Errorf("on gift: %w", err)
 			}
 		}
 	}
-	var p string
-	err := tx.QueryRow(ctx, `SELECT phone FROM phones WHERE account_id = $1 ORDER BY added_at, phone LIMIT 1`,
-		g.From).Scan(&p)
-	if err != nil {
-		return "", fmt.Errorf("sender phone: %w", err)
-	}
-	return p, nil
+	return nil
 }
 
-// checkGiftLimits applies the programme's rules: one gift a local day, ten distinct recipients a local
-// calendar month (gifting again to someone already gifted this month is fine).
-func (s *Store) checkGiftLimits(ctx context.Context, tx pgx.Tx, from, to int64, now time.Time) error {
-	local := now.In(s.opts.Location)
-	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.opts.Location)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.opts.Location)
-	var giftsToday, recipients int
-	var alreadyGifted bool
-	err := tx.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE created_at >= $2),
-		       count(DISTINCT to_account),
-		       coalesce(bool_or(to_account = $4), false)
-		FROM gifts WHERE from_account = $1 AND created_at >= $3`,
-		from, dayStart.UTC(), monthStart.UTC(), to).Scan(&giftsToday, &recipients, &alreadyGifted)
-	if err != nil {
-		return fmt.Errorf("gift limits: %w", err)
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
-	if giftsToday > 0 {
-		return &LimitError{Rule: ErrGiftDailyLimit, AllowedAt: dayStart.AddDate(0, 0, 1).UTC()}
+	return false
+}
+
+// removeLots subtracts taken (a prefix-wise pick from lots) and drops emptied lots.
+func removeLots(lots, taken []Lot) []Lot {
+	out := make([]Lot, 0, len(lots))
+	for i, l := range lots {
+		if i < len(taken) {
+			l.Points -= taken[i].Points
+		}
+		if l.Points > 0 {
+			out = append(out, l)
+		}
 	}
-	if recipients >= 10 && !alreadyGifted {
-		return &LimitError{Rule: ErrGiftMonthlyLimit, AllowedAt: monthStart.AddDate(0, 1, 0).UTC()}
-	}
-	return nil
+	return out
+}
+
+// mergeSorted adds credit to lots, keeping them soonest first.
+func mergeSorted(lots, credit []Lot) []Lot {
+	out := mergeLots(append(append([]Lot(nil), lots...), credit...))
+	slicesSortByDate(out)
+	return out
 }

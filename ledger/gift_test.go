@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,5 +183,70 @@ func TestGiftsConcurrentOppositeDirections(t *testing.T) {
 	}
 	if sum := f.balance(t, alice) + f.balance(t, bob); sum != 2000 {
 		t.Errorf("alice + bob = %d, want 2000", sum)
+	}
+}
+
+// Concurrent gifts from one sender share batches; the daily limit still lets exactly one through,
+// and the balance check sees the gifts before it in the same batch.
+func TestConcurrentGiftsFromOneSender(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	now := f.clock.Now()
+	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID // 100 points
+	for i := range 10 {
+		f.accrue(t, fmt.Sprint("r", i), fmt.Sprintf("+791610000%02d", i), 500, now)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	results := map[string]int{}
+	for i := range 10 {
+		wg.Go(func() {
+			_, err := f.store.Gift(ctx, ledger.GiftRequest{From: alice, To: fmt.Sprintf("+791610000%02d", i), Points: 60})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				results["ok"]++
+			case errors.Is(err, ledger.ErrGiftDailyLimit):
+				results["daily"]++
+			default:
+				t.Errorf("gift: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if results["ok"] != 1 || results["daily"] != 9 {
+		t.Errorf("results = %v, want 1 ok and 9 refused by the daily limit", results)
+	}
+	if got := f.balance(t, alice); got != 40 {
+		t.Errorf("sender balance = %d, want 40", got)
+	}
+}
+
+func TestConcurrentGiftsNeverOverspend(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{NoGiftLimits: true})
+	now := f.clock.Now()
+	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID // 100 points
+	f.accrue(t, "b", "+79160000002", 500, now)
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 20 {
+		wg.Go(func() {
+			_, err := f.store.Gift(ctx, ledger.GiftRequest{From: alice, To: "+79160000002", Points: 7})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, ledger.ErrInsufficientPoints):
+				t.Errorf("gift: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 14 { // 14 × 7 = 98 of 100
+		t.Errorf("%d gifts of 7 went through, want 14", ok.Load())
+	}
+	if got := f.balance(t, alice); got != 2 {
+		t.Errorf("sender balance = %d, want 2", got)
 	}
 }

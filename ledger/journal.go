@@ -101,3 +101,43 @@ func (j *journalTx) queue(b *pgx.Batch, txID *int64) error {
 	})
 	return nil
 }
+
+// queueJournals adds to b one insert for many journal transactions whose ids were taken beforehand.
+func queueJournals(b *pgx.Batch, js []journalTx, txIDs []int64) error {
+	var (
+		ids, accounts []*int64
+		kinds, books  []string
+		details       []string
+		dates         []*time.Time
+		points        []int64
+		ats           []time.Time
+	)
+	for i := range js {
+		j := &js[i]
+		var sum int64
+		for _, e := range j.entries {
+			sum += e.points
+			ids = append(ids, &txIDs[i])
+			kinds, books, details = append(kinds, j.kind), append(books, e.book), append(details, cmp.Or(e.detail, j.detail))
+			points, ats = append(points, e.points), append(ats, j.at)
+			var acct *int64
+			if e.accountID != 0 {
+				acct = &e.accountID
+			}
+			accounts = append(accounts, acct)
+			var d *time.Time
+			if !e.expiresOn.IsZero() {
+				d = &e.expiresOn
+			}
+			dates = append(dates, d)
+		}
+		if sum != 0 {
+			return fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
+		}
+	}
+	b.Queue(`
+		INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::date[], $7::bigint[], $8::text[])`,
+		ids, kinds, ats, books, accounts, dates, points, details)
+	return nil
+}

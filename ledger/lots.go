@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -134,4 +135,41 @@ func lotArrays(lots []Lot) ([]time.Time, []int64) {
 		dates[i], points[i] = l.ExpiresOn, l.Points
 	}
 	return dates, points
+}
+
+// lotChange is a change to one account's lot.
+type lotChange struct {
+	account   int64
+	expiresOn time.Time
+	points    int64 // positive; the direction is the caller's
+}
+
+// queueLotChanges adds to b one statement for all debits and one for all credits, across accounts.
+// Debits only ever touch lots that exist (and are locked), so they are plain updates.
+func queueLotChanges(b *pgx.Batch, debits, credits []lotChange) {
+	arrays := func(cs []lotChange) ([]int64, []time.Time, []int64) {
+		accounts, dates, points := make([]int64, len(cs)), make([]time.Time, len(cs)), make([]int64, len(cs))
+		for i, c := range cs {
+			accounts[i], dates[i], points[i] = c.account, c.expiresOn, c.points
+		}
+		return accounts, dates, points
+	}
+	if len(debits) > 0 {
+		a, d, p := arrays(debits)
+		b.Queue(`
+			UPDATE lots SET points = lots.points - t.p
+			FROM unnest($1::bigint[], $2::date[], $3::bigint[]) AS t(a, d, p)
+			WHERE lots.account_id = t.a AND lots.expires_on = t.d`, a, d, p)
+	}
+	if len(credits) > 0 {
+		a, d, p := arrays(credits)
+		b.Queue(`
+			INSERT INTO lots (account_id, expires_on, points)
+			SELECT a, d, p FROM unnest($1::bigint[], $2::date[], $3::bigint[]) AS t(a, d, p)
+			ON CONFLICT (account_id, expires_on) DO UPDATE SET points = lots.points + excluded.points`, a, d, p)
+	}
+}
+
+func slicesSortByDate(lots []Lot) {
+	slices.SortFunc(lots, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 }

@@ -41,8 +41,9 @@ type Options struct {
 
 // Store is the ledger on Postgres. Each exported method is one business operation in one transaction.
 type Store struct {
-	pool *pgxpool.Pool
-	opts Options
+	pool  *pgxpool.Pool
+	opts  Options
+	gifts *giftQueue
 }
 
 // NewStore returns a Store on pool.
@@ -60,7 +61,9 @@ func NewStore(pool *pgxpool.Pool, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{pool: pool, opts: opts}
+	s := &Store{pool: pool, opts: opts}
+	s.gifts = &giftQueue{store: s}
+	return s
 }
 
 // Pool is the store's connection pool, for readiness checks and for packages that share the database.

@@ -1,0 +1,49 @@
+package ledger
+
+import "time"
+
+// senderHistory is what the gift limits need to know of a sender's gifts this local month.
+type senderHistory struct {
+	gifts []pastGift // this local month, oldest first
+}
+
+type pastGift struct {
+	at time.Time
+	to int64
+}
+
+// giftLimits are the programme's rules on how often one may gift: one gift a local day, and at most
+// ten distinct recipients a local calendar month (gifting again to someone already gifted this month
+// is fine). They are pure so that a batch of gifts can apply them in memory, gift after gift.
+type giftLimits struct {
+	loc *time.Location
+}
+
+const maxRecipientsPerMonth = 10
+
+// check returns nil or a *LimitError saying which rule refuses and when it allows again.
+func (l giftLimits) check(h senderHistory, to int64, now time.Time) error {
+	local := now.In(l.loc)
+	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, l.loc)
+	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, l.loc)
+	recipients := map[int64]bool{}
+	for _, g := range h.gifts {
+		if g.at.Before(monthStart) {
+			continue
+		}
+		if !g.at.Before(dayStart) {
+			return &LimitError{Rule: ErrGiftDailyLimit, AllowedAt: dayStart.AddDate(0, 0, 1).UTC()}
+		}
+		recipients[g.to] = true
+	}
+	if len(recipients) >= maxRecipientsPerMonth && !recipients[to] {
+		return &LimitError{Rule: ErrGiftMonthlyLimit, AllowedAt: monthStart.AddDate(0, 1, 0).UTC()}
+	}
+	return nil
+}
+
+// monthStart is the first instant of now's local month, the oldest gift the limits look at.
+func (l giftLimits) monthStart(now time.Time) time.Time {
+	local := now.In(l.loc)
+	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, l.loc).UTC()
+}
