@@ -17,5 +17,6 @@ test:
 vet:
 	go vet ./...
 
+# Drops and recreates the bonusbot_bench database; writes bench-results.json.
 bench:
 	go run ./cmd/bonusbench
