@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runImport(ctx, cfg, log, args[1:])
 	case "seed":
 		return runSeed(ctx, cfg, log, args[1:])
+	case "expire":
+		return runExpire(ctx, cfg, log, args[1:])
 	}
 	return errUsage
 }

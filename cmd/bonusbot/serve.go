@@ -50,6 +50,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go sweepNightly(ctx, store, log)
 	botDone := make(chan error, 1)
 	go func() {
 		err := ch.run(ctx, store, *console)
