@@ -277,3 +277,17 @@ func TestBlockedAccountEarnsNothing(t *testing.T) {
 		t.Errorf("accrual to blocked account = %v, want ErrAccountBlocked", err)
 	}
 }
+
+func TestHistoryDatesAccrualsByTheirEvent(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	earned := at(2026, 1, 10, 9, 30)
+	acct := f.accrue(t, "jan", "+79160000001", 50000, earned).AccountID
+	hist, err := f.store.History(ctx, acct, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || hist[0].Kind != "accrual" || !hist[0].At.Equal(earned) || hist[0].Detail != "mobile" || hist[0].Points != 100 {
+		t.Errorf("history = %+v, want one accrual of 100 dated %v", hist, earned)
+	}
+}

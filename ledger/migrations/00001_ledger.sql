@@ -90,6 +90,8 @@ CREATE TABLE billing_events (
     tx_id          bigint      NOT NULL,
     received_at    timestamptz NOT NULL
 );
+-- History shows when an accrual was earned, not when billing got round to sending it.
+CREATE INDEX billing_events_tx_idx ON billing_events (tx_id);
 
 CREATE TABLE catalog_items (
     code     text PRIMARY KEY,
