@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestImports keeps the layers apart: nothing below bot reaches Telegram, even indirectly, and only
+// TestImports keeps the layers apart: the ledger knows no Telegram, Redis or text; nothing below bot reaches Telegram, even indirectly, and only
 // ledger (and ledgertest) import pgx directly.
 func TestImports(t *testing.T) {
 	t.Parallel()
@@ -16,6 +16,7 @@ func TestImports(t *testing.T) {
 	}{
 		{"bonusbot/dialogs", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/", "bonusbot/bot", "bonusbot/locales"}},
 		{"bonusbot/locales", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/"}},
+		{"bonusbot/ledger", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/", "github.com/redis/", "github.com/nicksnyder/", "bonusbot/dialogs", "bonusbot/bot"}},
 		{"bonusbot/sms", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/"}},
 		{"bonusbot/dialogs", "{{join .Imports \"\\n\"}}", []string{"github.com/jackc/pgx"}},
 		{"bonusbot/bot", "{{join .Imports \"\\n\"}}", []string{"github.com/jackc/pgx"}},
