@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -110,27 +109,14 @@ func (b *Bot) send(ctx context.Context, chat int64, call func(context.Context) e
 	}
 }
 
-func (b *Bot) inactiveKey(chat int64) string {
-	return fmt.Sprintf("%sinactive:%d", b.opts.Prefix, chat)
-}
-
-// deactivate records that the user blocked the bot, so notices stop going to this chat.
+// deactivate records that the user blocked the bot, so notices stop going to this chat; the
+// dialogs engine reactivates the link when the user writes again.
 func (b *Bot) deactivate(ctx context.Context, chat int64) {
 	if err := b.links.SetActive(ctx, Channel, chat, false); err != nil && !errors.Is(err, ledger.ErrNotLinked) {
 		b.log.WarnContext(ctx, "marking chat inactive", "chat_id", chat, "err", err)
 		return
 	}
-	b.rdb.Set(ctx, b.inactiveKey(chat), 1, 0)
 	b.log.InfoContext(ctx, "chat blocked the bot; marked inactive", "chat_id", chat)
-}
-
-// reactivate: a user who writes again has unblocked the bot.
-func (b *Bot) reactivate(ctx context.Context, chat int64) {
-	if n, err := b.rdb.Del(ctx, b.inactiveKey(chat)).Result(); err == nil && n > 0 {
-		if err := b.links.SetActive(ctx, Channel, chat, true); err != nil && !errors.Is(err, ledger.ErrNotLinked) {
-			b.log.WarnContext(ctx, "marking chat active", "chat_id", chat, "err", err)
-		}
-	}
 }
 
 // throttle keeps outbound messages within Telegram's limits: about 30 a second overall and about

@@ -71,7 +71,6 @@ func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
 		}
 		return err
 	}
-	b.reactivate(ctx, chat)
 	in := input(u, from, chat)
 	typing := time.AfterFunc(300*time.Millisecond, func() { // slow work: show "typing…"
 		b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})

@@ -35,6 +35,7 @@ type Links interface {
 	Unlink(ctx context.Context, channel string, userID int64) error
 	LinkedAccount(ctx context.Context, channel string, userID int64) (ledger.Link, error)
 	SetLanguage(ctx context.Context, channel string, userID int64, lang string) error
+	SetActive(ctx context.Context, channel string, userID int64, active bool) error
 }
 
 // SMS sends a text to a phone (E.164). An error means it was not sent.
@@ -122,7 +123,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	y, m, d := in.At.In(e.opts.Location).Date()
 	in.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	in.Nonce = nonce()
-	s, err := e.load(ctx, in)
+	s, stored, err := e.load(ctx, in)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -149,7 +150,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		s, outs = Continue(s, in, *eff, r)
 	}
-	if err := e.save(ctx, in, s); err != nil {
+	if err := e.save(ctx, in, s, stored); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Lang: s.Lang, Outputs: res}, nil
@@ -168,15 +169,16 @@ func (e *Engine) key(parts ...any) string {
 
 func (e *Engine) stateKey(in Input) string { return e.key("dlg", in.Channel, in.UserID) }
 
-// load reads the State and fills in the link.
-func (e *Engine) load(ctx context.Context, in Input) (State, error) {
-	var s State
+// load reads the State (stored says whether Redis had one) and fills in the link. A user who writes
+// from a chat marked inactive (it had blocked the bot) has unblocked it.
+func (e *Engine) load(ctx context.Context, in Input) (s State, stored bool, err error) {
 	raw, err := e.rdb.Get(ctx, e.stateKey(in)).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
 	case err != nil:
-		return State{}, fmt.Errorf("dialogs: load state: %w", err)
+		return State{}, false, fmt.Errorf("dialogs: load state: %w", err)
 	default:
+		stored = true
 		if err := json.Unmarshal(raw, &s); err != nil {
 			e.log.WarnContext(ctx, "dropping unreadable dialog state", "user_id", in.UserID, "err", err)
 			s = State{}
@@ -187,14 +189,19 @@ func (e *Engine) load(ctx context.Context, in Input) (State, error) {
 	case errors.Is(err, ledger.ErrNotLinked):
 		s.Account, s.Own = 0, ""
 	case err != nil:
-		return State{}, fmt.Errorf("dialogs: load link: %w", err)
+		return State{}, false, fmt.Errorf("dialogs: load link: %w", err)
 	default:
 		s.Account, s.Own, s.Lang = link.AccountID, link.Phone, link.Language
+		if !link.Active {
+			if err := e.links.SetActive(ctx, in.Channel, in.UserID, true); err != nil {
+				return State{}, false, fmt.Errorf("dialogs: reactivate link: %w", err)
+			}
+		}
 	}
 	if s.Lang == "" {
 		s.Lang = PickLang(in.LangCode)
 	}
-	return s, nil
+	return s, stored, nil
 }
 
 // langTTL keeps an unlinked user's language choice for a while.
@@ -202,7 +209,7 @@ const langTTL = 30 * 24 * time.Hour
 
 // save stores the State. A dialog lives DialogTTL after its last step; its key lives an hour longer,
 // so a late answer gets "time is up" rather than being taken for a new conversation.
-func (e *Engine) save(ctx context.Context, in Input, s State) error {
+func (e *Engine) save(ctx context.Context, in Input, s State, stored bool) error {
 	key := e.stateKey(in)
 	var ttl time.Duration
 	switch {
@@ -212,6 +219,8 @@ func (e *Engine) save(ctx context.Context, in Input, s State) error {
 	case !s.Linked():
 		s = State{Lang: s.Lang}
 		ttl = langTTL
+	case !stored:
+		return nil // a linked user at the menu, as before: nothing to write
 	default:
 		if err := e.rdb.Del(ctx, key).Err(); err != nil {
 			return fmt.Errorf("dialogs: save state: %w", err)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ func runBotBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each timed run")
 	fs.IntVar(&c.rate, "rate", 500, "updates a second for the latency run")
 	quick := fs.Bool("quick", false, "few users and short runs, to check the tool itself")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bot's closed-loop run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,11 +91,17 @@ func runBotBench(ctx context.Context, args []string) error {
 		return err
 	}
 	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
 	botDone := make(chan error, 1)
 	go func() { botDone <- b.Run(botCtx) }()
 
 	fmt.Fprintf(os.Stderr, "bot: %d users, closed loop for %s…\n", c.users, c.duration)
+	stopProfile, err := startProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	botRun := sim.closedLoop(ctx, c.duration, botScript)
+	stopProfile()
 	results = append(results, botRun.result("bot closed loop", fmt.Sprintf("%d users", c.users)))
 	fmt.Fprintf(os.Stderr, "bot: open loop at %d updates/s for %s…\n", c.rate, c.duration)
 	open := sim.openLoop(ctx, c.duration, c.rate, botScript)
@@ -338,6 +346,22 @@ func (s *simulation) liveDialogs(ctx context.Context) int {
 	}
 	wg.Wait()
 	return int(r.count.Load())
+}
+
+// startProfile starts a CPU profile into path ("" = none) and returns its stop.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // peakRSS is the process's peak resident set (VmHWM) in MB.
