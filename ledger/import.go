@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +25,10 @@ var AccrualColumns = []string{"id", "phone", "category", "amount", "points", "oc
 // importChunk is how many rows one import transaction applies: it bounds the account locks held at
 // once (a chunk of 50,000 commits in well under a second) and the memory a chunk takes.
 const importChunk = 50_000
+
+// importWorkers is how many chunks apply at once, on disjoint sets of phones: one per core of the
+// machine the programme targets. Chunks of the same account in two parts wait for each other's locks.
+const importWorkers = 2
 
 // ImportSummary is what ImportAccruals did.
 type ImportSummary struct {
@@ -49,12 +55,14 @@ func (e ImportError) Error() string {
 	return fmt.Sprintf("line %d: id %q: %v", e.Line, e.ID, e.Err)
 }
 
-// ImportAccruals applies a CSV file of accruals (AccrualColumns) with the semantics of Accrue, row by
-// row in file order, but set-based: each chunk of rows is COPYed into a temporary table and applied by
-// a few statements in one transaction. It writes exactly what Accrue would (billing events, lots, one
-// journal transaction per event, new accounts for unknown phones); a row whose account owes debt goes
-// through Accrue's own code so the debt is paid off first. Bad rows are skipped and reported with their
-// line. progress, if not nil, gets the number of rows done after each chunk commits.
+// ImportAccruals applies a CSV file of accruals (AccrualColumns) with the semantics of Accrue, each
+// phone's rows in file order, but set-based: chunks of rows are COPYed into a temporary table and
+// applied by a few statements per transaction, importWorkers chunks at once on disjoint sets of phones.
+// It writes exactly what Accrue would (billing events, lots, one journal transaction per event, new
+// accounts for unknown phones); a row whose account owes debt goes through Accrue's own code so the
+// debt is paid off first. Bad rows are skipped and reported with their line, as Accrue would refuse
+// them; of two rows with one id and different phones, which one wins is not defined (the other is a
+// conflict). progress, if not nil, gets the number of rows done after each chunk commits.
 //
 // A failed import has committed the chunks before the failure; run it again: applied rows then count as
 // duplicates. Each chunk holds its accounts' locks until it commits.
@@ -66,41 +74,70 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Parsing the next chunk overlaps with the database applying this one.
-	chunks := make(chan stagedChunk, 1)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		readErr <- s.readChunks(ctx, rd, now, chunks)
-	}()
-	var sum ImportSummary
-	for c := range chunks {
-		sum.Rows += c.read
-		sum.Rejected = append(sum.Rejected, c.rejected...)
-		if len(c.rows) > 0 {
-			res, err := withTx(ctx, s.pool, func(tx pgx.Tx) (ImportSummary, error) {
-				return s.importChunkTx(ctx, tx, c.rows, now)
-			})
-			if err != nil {
-				cancel()
-				for range chunks { // let the reader see the cancel and finish
-				}
-				return sum, fmt.Errorf("import accruals: rows to line %d: %w", c.rows[len(c.rows)-1].line, err)
+	// One goroutine parses; importWorkers apply chunks, each on its own share of the phones, so the
+	// database works on both cores while the next chunks are parsed.
+	parts := make([]chan stagedChunk, importWorkers)
+	for i := range parts {
+		parts[i] = make(chan stagedChunk, 1)
+	}
+	var (
+		mu       sync.Mutex
+		sum      ImportSummary
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	wg.Go(func() {
+		defer func() {
+			for _, p := range parts {
+				close(p)
 			}
-			sum.Accepted += res.Accepted
-			sum.Duplicates += res.Duplicates
-			sum.Enrolled += res.Enrolled
-			sum.Points += res.Points
-			sum.Rejected = append(sum.Rejected, res.Rejected...)
+		}()
+		if err := s.readChunks(ctx, rd, now, parts); err != nil {
+			fail(err)
 		}
-		if progress != nil {
-			progress(sum.Rows)
-		}
+	})
+	for _, part := range parts {
+		wg.Go(func() {
+			for c := range part {
+				var res ImportSummary
+				if len(c.rows) > 0 && ctx.Err() == nil {
+					var err error
+					res, err = withTx(ctx, s.pool, func(tx pgx.Tx) (ImportSummary, error) {
+						return s.importChunkTx(ctx, tx, c.rows, now)
+					})
+					if err != nil {
+						fail(fmt.Errorf("rows to line %d: %w", c.rows[len(c.rows)-1].line, err))
+						continue // drain, so the reader never blocks
+					}
+				}
+				mu.Lock()
+				sum.Rows += c.read
+				sum.Accepted += res.Accepted
+				sum.Duplicates += res.Duplicates
+				sum.Enrolled += res.Enrolled
+				sum.Points += res.Points
+				sum.Rejected = append(sum.Rejected, c.rejected...)
+				sum.Rejected = append(sum.Rejected, res.Rejected...)
+				if progress != nil && firstErr == nil {
+					progress(sum.Rows)
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	if err := <-readErr; err != nil {
-		return sum, fmt.Errorf("import accruals: %w", err)
-	}
+	wg.Wait()
 	slices.SortFunc(sum.Rejected, func(a, b ImportError) int { return cmp.Compare(a.Line, b.Line) })
+	if firstErr != nil {
+		return sum, fmt.Errorf("import accruals: %w", firstErr)
+	}
 	return sum, nil
 }
 
@@ -113,20 +150,26 @@ type stagedRow struct {
 	expiresOn      time.Time
 }
 
+// stagedChunk is a chunk of one part, with the rows read and refused since the chunk before it.
 type stagedChunk struct {
 	read     int
 	rows     []stagedRow
 	rejected []ImportError
 }
 
-// readChunks parses rows and sends them in chunks of importChunk good rows.
-func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Time, out chan<- stagedChunk) error {
+// readChunks parses rows and sends them to parts by phone, in chunks of importChunk good rows. A
+// phone's rows stay in file order within its part. Each chunk carries the rows read and refused since
+// the chunk before it, whatever their part, so every row is counted once.
+func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Time, parts []chan stagedChunk) error {
 	phones := make(map[string]string) // raw → E.164: billing repeats numbers, and parsing one is slow
-	c := stagedChunk{rows: make([]stagedRow, 0, importChunk)}
-	send := func() bool {
+	pending := make([][]stagedRow, len(parts))
+	var read int
+	var rejected []ImportError
+	send := func(p int) bool {
+		c := stagedChunk{read: read, rows: pending[p], rejected: rejected}
+		read, rejected, pending[p] = 0, nil, make([]stagedRow, 0, importChunk)
 		select {
-		case out <- c:
-			c = stagedChunk{rows: make([]stagedRow, 0, importChunk)}
+		case parts[p] <- c:
 			return true
 		case <-ctx.Done():
 			return false
@@ -140,27 +183,37 @@ func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Tim
 		var le *csvrows.LineError
 		switch {
 		case errors.As(err, &le):
-			c.read++
-			c.rejected = append(c.rejected, ImportError{Line: le.Line, Err: fmt.Errorf("%w: %v", ErrInvalidEvent, le.Err)})
+			read++
+			rejected = append(rejected, ImportError{Line: le.Line, Err: fmt.Errorf("%w: %v", ErrInvalidEvent, le.Err)})
 			continue
 		case err != nil:
 			return err
 		}
-		c.read++
+		read++
 		st, err := s.stageRow(row, now, phones)
 		if err != nil {
-			c.rejected = append(c.rejected, ImportError{Line: row.Line, ID: row.Get("id"), Err: err})
+			rejected = append(rejected, ImportError{Line: row.Line, ID: row.Get("id"), Err: err})
 			continue
 		}
-		c.rows = append(c.rows, st)
-		if len(c.rows) == importChunk && !send() {
+		p := partOf(st.phone, len(parts))
+		pending[p] = append(pending[p], st)
+		if len(pending[p]) == importChunk && !send(p) {
 			return ctx.Err()
 		}
 	}
-	if c.read > 0 && !send() {
-		return ctx.Err()
+	for p := range parts {
+		if (len(pending[p]) > 0 || read > 0) && !send(p) {
+			return ctx.Err()
+		}
 	}
 	return nil
+}
+
+// partOf spreads phones over n parts.
+func partOf(phone string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(phone))
+	return int(h.Sum32() % uint32(n))
 }
 
 // stageRow makes the checks accrueTx makes before it touches the database, with the same refusals.

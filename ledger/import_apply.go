@@ -10,6 +10,10 @@ import (
 
 // The steps of importChunkTx, each one statement over the chunk. They mirror accrueTx: rule, then
 // replay check, then enrolment, then the account lock and its checks, then lots, journal and event.
+//
+// Lookups in the big tables (phones, billing_events, accounts) are written as one index probe per row
+// (a correlated subquery, or LATERAL … OFFSET 0), so a chunk costs the same whether the ledger holds a
+// thousand events or a billion; left to itself the planner would hash or merge-join the whole table.
 const (
 	importStage = `
 		CREATE TEMP TABLE import_stage (
@@ -17,7 +21,9 @@ const (
 			occurred_at timestamptz, expires_on date
 		) ON COMMIT DROP`
 
-	// same_as_stored: NULL for a new id, true for a replay, false for a conflict (as duplicateOf).
+	// same_as_stored: NULL for a new id, true for a replay, false for a conflict (as duplicateOf). It is
+	// looked up here only for unknown phones, which are enrolled only for new ids; the other rows get
+	// it under the account lock (importRecheck).
 	importRows = `
 		CREATE TEMP TABLE import_rows ON COMMIT DROP AS
 		SELECT s.line, s.id, s.phone, s.category, s.amount, s.points, s.occurred_at, s.expires_on,
@@ -26,21 +32,21 @@ const (
 		            WHEN s.amount IS NOT NULL AND r.kopecks_per_point IS NULL THEN 'fixed_category'
 		            WHEN s.amount IS NULL AND r.fixed_points IS NULL THEN 'amount_required' END AS err,
 		       coalesce(s.points, s.amount / r.kopecks_per_point, r.fixed_points) AS awarded,
-		       CASE WHEN e.id IS NOT NULL THEN ` + sameAsStored + ` END AS same_as_stored,
-		       p.account_id
+		       p.account_id,
+		       CASE WHEN p.account_id IS NULL THEN
+		            (SELECT ` + sameAsStored + ` FROM billing_events e WHERE e.id = s.id) END AS same_as_stored
 		FROM import_stage s
 		LEFT JOIN earn_rules r ON r.category = s.category
-		LEFT JOIN billing_events e ON e.id = s.id
-		LEFT JOIN phones p ON p.phone = s.phone`
+		LEFT JOIN LATERAL (SELECT account_id FROM phones WHERE phone = s.phone OFFSET 0) p ON true`
 	sameAsStored = `(e.reverses IS NULL AND e.phone IS NOT DISTINCT FROM s.phone
 		AND e.category IS NOT DISTINCT FROM s.category AND e.amount_kopecks IS NOT DISTINCT FROM s.amount
 		AND e.points IS NOT DISTINCT FROM s.points AND e.occurred_at = s.occurred_at)`
-	// After the lock, look again: an Accrue or import on these accounts that committed while we waited
-	// is visible now, and its ids are replays (or conflicts), not new events.
+	// Under the lock, look (again): an Accrue or import on these accounts that committed while we
+	// waited is visible now, and its ids are replays (or conflicts), not new events.
 	importRecheck = `
-		UPDATE import_rows s SET same_as_stored = ` + sameAsStored + `
-		FROM billing_events e
-		WHERE e.id = s.id AND s.same_as_stored IS NULL AND s.err IS NULL`
+		UPDATE import_rows s SET same_as_stored = (SELECT ` + sameAsStored + ` FROM billing_events e WHERE e.id = s.id)
+		WHERE s.err IS NULL AND s.same_as_stored IS NULL
+		  AND (SELECT true FROM billing_events e WHERE e.id = s.id)`
 
 	importNewPhones = `
 		CREATE TEMP TABLE import_new ON COMMIT DROP AS
@@ -49,20 +55,24 @@ const (
 		      WHERE err IS NULL AND same_as_stored IS NULL AND account_id IS NULL ORDER BY phone) x`
 	importAccounts = `INSERT INTO accounts (id) SELECT account_id FROM import_new`
 	// A concurrent enrolment may win a phone; that phone's new account is then dropped, as enrolPhone does.
-	importPhones    = `INSERT INTO phones (phone, account_id) SELECT phone, account_id FROM import_new ON CONFLICT (phone) DO NOTHING`
-	importOrphans   = `DELETE FROM accounts WHERE id IN (SELECT account_id FROM import_new n WHERE NOT EXISTS (SELECT 1 FROM phones p WHERE p.account_id = n.account_id))`
-	importResolve   = `UPDATE import_rows r SET account_id = p.account_id FROM phones p WHERE r.account_id IS NULL AND r.err IS NULL AND r.same_as_stored IS NULL AND p.phone = r.phone`
+	importPhones  = `INSERT INTO phones (phone, account_id) SELECT phone, account_id FROM import_new ON CONFLICT (phone) DO NOTHING`
+	importOrphans = `DELETE FROM accounts WHERE id IN (SELECT account_id FROM import_new n WHERE NOT EXISTS (SELECT 1 FROM phones p WHERE p.account_id = n.account_id))`
+	importResolve = `
+		UPDATE import_rows r SET account_id = (SELECT account_id FROM phones p WHERE p.phone = r.phone)
+		WHERE r.account_id IS NULL AND r.err IS NULL AND r.same_as_stored IS NULL`
+	// Accounts are locked in ascending id order, the ledger's one lock order, and kept for the joins below.
 	importLockAccts = `
-		SELECT count(*) FROM (
-			SELECT id FROM accounts
-			WHERE id IN (SELECT account_id FROM import_rows WHERE err IS NULL AND same_as_stored IS NULL)
-			ORDER BY id FOR UPDATE) l`
+		CREATE TEMP TABLE import_accts ON COMMIT DROP AS
+		SELECT a.id, a.blocked, a.debt
+		FROM (SELECT DISTINCT account_id FROM import_rows
+		      WHERE err IS NULL AND same_as_stored IS NULL AND account_id IS NOT NULL ORDER BY account_id) r
+		CROSS JOIN LATERAL (SELECT id, blocked, debt FROM accounts a WHERE a.id = r.account_id FOR UPDATE) a`
 
 	// The first good row of each id is applied; a later row with that id is a replay or a conflict.
 	importFirst = `
 		CREATE TEMP TABLE import_first ON COMMIT DROP AS
 		SELECT DISTINCT ON (r.id) r.*, a.debt > 0 AS in_debt
-		FROM import_rows r JOIN accounts a ON a.id = r.account_id
+		FROM import_rows r JOIN import_accts a ON a.id = r.account_id
 		WHERE r.err IS NULL AND r.same_as_stored IS NULL AND NOT a.blocked
 		ORDER BY r.id, r.line`
 	importFate = `
@@ -76,7 +86,7 @@ const (
 		                 IS NOT DISTINCT FROM (r.phone, r.category, r.amount, r.points, r.occurred_at) THEN 'duplicate'
 		            ELSE 'conflict' END AS fate
 		FROM import_rows r
-		LEFT JOIN accounts a ON a.id = r.account_id
+		LEFT JOIN import_accts a ON a.id = r.account_id
 		LEFT JOIN import_first f ON f.id = r.id
 		WHERE f.line IS DISTINCT FROM r.line`
 
@@ -111,7 +121,9 @@ const (
 func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, now time.Time) (ImportSummary, error) {
 	var sum ImportSummary
 	// The temp tables of a chunk are some tens of MB; the default 8 MB of temp buffers would spill them.
-	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB'`); err != nil {
+	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
+	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
+	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB'; SET LOCAL enable_nestloop = off`); err != nil {
 		return sum, fmt.Errorf("settings: %w", err)
 	}
 	if _, err := tx.Exec(ctx, importStage); err != nil {
@@ -126,19 +138,24 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	if err != nil {
 		return sum, fmt.Errorf("copy: %w", err)
 	}
-	if err := execSteps(ctx, tx, []step{{"analyze", `ANALYZE import_stage`}, {"rules", importRows}}); err != nil {
+	if err := execSteps(ctx, tx, []step{{"rules", importRows}}); err != nil {
 		return sum, err
 	}
 	if sum.Enrolled, err = s.importEnrol(ctx, tx); err != nil {
 		return sum, err
 	}
-	steps := []step{
-		{"lock", importLockAccts},
-		{"recheck", importRecheck},
-		{"first", importFirst},
-		{"fate", importFate},
-		{"number", importOK},
-		{"lots", importLots},
+	if err := execSteps(ctx, tx, []step{{"lock", importLockAccts}, {"recheck", importRecheck}}); err != nil {
+		return sum, err
+	}
+	first, err := tx.Exec(ctx, importFirst)
+	if err != nil {
+		return sum, fmt.Errorf("first: %w", err)
+	}
+	// Usually every row is new and good; only otherwise is there a fate to find out and report.
+	withFates := first.RowsAffected() < int64(len(rows))
+	steps := []step{{"number", importOK}, {"lots", importLots}}
+	if withFates {
+		steps = append([]step{{"fate", importFate}}, steps...)
 	}
 	if err := execSteps(ctx, tx, steps); err != nil {
 		return sum, err
@@ -158,8 +175,10 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	if err := s.importInDebt(ctx, tx, now, &sum); err != nil {
 		return sum, err
 	}
-	if err := importFates(ctx, tx, &sum); err != nil {
-		return sum, err
+	if withFates {
+		if err := importFates(ctx, tx, &sum); err != nil {
+			return sum, err
+		}
 	}
 	return sum, nil
 }
