@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 	"github.com/redis/go-redis/v9"
@@ -87,7 +86,7 @@ type Bot struct {
 	texts   *locales.Catalog
 	links   Links
 	rdb     *redis.Client
-	limiter *redis_rate.Limiter
+	inbound *inbound
 	log     *slog.Logger
 	opts    Options
 	out     *throttle
@@ -97,7 +96,7 @@ type Bot struct {
 // New checks the token with getMe and returns a Bot; Run starts it.
 func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb *redis.Client, log *slog.Logger, opts Options) (*Bot, error) {
 	opts.defaults()
-	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
+	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
 		out: newThrottle(opts.GlobalRate, opts.ChatBurst)}
 	b.chats = newDispatcher(opts.MaxInFlight, b.handle)
 	api, err := tg.New(opts.Token,

@@ -72,3 +72,26 @@ func TestThrottle(t *testing.T) {
 		t.Fatalf("another chat waits %v", d)
 	}
 }
+
+func TestInbound(t *testing.T) {
+	t.Parallel()
+	l := newInbound(3)
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if ok, _ := l.allow(1, now); !ok {
+			t.Fatalf("message %d of 3 refused", i+1)
+		}
+	}
+	if ok, warn := l.allow(1, now); ok || !warn {
+		t.Errorf("4th message = %v, %v; want refused with a warning", ok, warn)
+	}
+	if ok, warn := l.allow(1, now.Add(time.Second)); ok || warn {
+		t.Errorf("5th message = %v, %v; want refused silently", ok, warn)
+	}
+	if ok, _ := l.allow(2, now); !ok {
+		t.Error("another user refused")
+	}
+	if ok, _ := l.allow(1, now.Add(21*time.Second)); !ok {
+		t.Error("a message after the bucket refilled one token (20 s at 3/min) refused")
+	}
+}

@@ -3,11 +3,9 @@ package bot
 import (
 	"context"
 
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
@@ -124,21 +122,11 @@ func (b *Bot) groupReply(ctx context.Context, u *models.Update, chat int64, from
 // allow applies the per-user inbound limit. The first message over it gets one "slow down" a
 // minute; the rest are dropped.
 func (b *Bot) allow(ctx context.Context, from *models.User, chat int64) (bool, error) {
-	res, err := b.limiter.Allow(ctx, fmt.Sprintf("%sin:%d", b.opts.Prefix, from.ID), redis_rate.PerMinute(b.opts.UserRate))
-	if err != nil {
-		return false, fmt.Errorf("bot: inbound limit: %w", err)
-	}
-	if res.Allowed > 0 {
-		return true, nil
-	}
-	first, err := b.rdb.SetNX(ctx, fmt.Sprintf("%sslow:%d", b.opts.Prefix, from.ID), 1, time.Minute).Result()
-	if err != nil {
-		return false, fmt.Errorf("bot: inbound limit: %w", err)
-	}
-	if first {
+	ok, warn := b.inbound.allow(from.ID, time.Now())
+	if warn {
 		b.sendText(ctx, chat, b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("slow_down")), nil)
 	}
-	return false, nil
+	return ok, nil
 }
 
 // input maps an update to what the dialogs understand.

@@ -35,6 +35,7 @@ type botBenchConfig struct {
 	users       int
 	duration    time.Duration
 	rate        int
+	inFlight    int
 }
 
 // runBotBench is `bonusbench bot`: simulated users chat with the real bot through the fake Bot API
@@ -48,6 +49,7 @@ func runBotBench(ctx context.Context, args []string) error {
 	fs.IntVar(&c.users, "users", 2000, "simulated users")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each timed run")
 	fs.IntVar(&c.rate, "rate", 500, "updates a second for the latency run")
+	fs.IntVar(&c.inFlight, "inflight", 128, "updates the bot handles at once (bot.Options.MaxInFlight)")
 	quick := fs.Bool("quick", false, "few users and short runs, to check the tool itself")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bot's closed-loop run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +59,7 @@ func runBotBench(ctx context.Context, args []string) error {
 		c.users, c.duration, c.rate = 200, 2*time.Second, 100
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pool, err := freshDatabase(ctx, c.databaseURL, 32)
+	pool, err := freshDatabase(ctx, c.databaseURL, 48)
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func runBotBench(ctx context.Context, args []string) error {
 	srv := bottest.NewServer()
 	sim := newSimulation(srv, c.users)
 	b, err := bot.New(ctx, engine, texts, store, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
-		UserRate: 1 << 20, GlobalRate: 1 << 20, ChatBurst: 1 << 20, MaxInFlight: 64, PollTimeout: 5 * time.Second})
+		UserRate: 1 << 20, GlobalRate: 1 << 20, ChatBurst: 1 << 20, MaxInFlight: c.inFlight, PollTimeout: 5 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -220,6 +222,7 @@ type simUser struct {
 	tu      *bottest.User
 	round   int
 	lastMsg int
+	pending bool // an update whose reply the run stopped waiting for
 }
 
 func newSimulation(srv *bottest.Server, n int) *simulation {
@@ -264,9 +267,6 @@ func (s *simulation) turn(ctx context.Context, i int, script func(user, round in
 	u := s.users[i]
 	st := script(i, u.round)
 	u.round++
-	for len(s.waiting[i]) > 0 { // a late reply of an earlier turn
-		<-s.waiting[i]
-	}
 	t0 := time.Now()
 	if st.data != "" {
 		u.tu.Press(u.lastMsg, st.data)
@@ -280,9 +280,28 @@ func (s *simulation) turn(ctx context.Context, i int, script func(user, round in
 		u.lastMsg = c.MessageID
 		return nil
 	case <-ctx.Done():
+		u.pending = true
 		return ctx.Err()
 	case <-time.After(10 * time.Second):
+		u.pending = true
 		return errNoReply
+	}
+}
+
+// settle waits for the replies a run stopped waiting for, so the next run starts with no backlog.
+func (s *simulation) settle() {
+	for i, u := range s.users {
+		if u.pending {
+			select {
+			case c := <-s.waiting[i]:
+				u.lastMsg = c.MessageID
+			case <-time.After(30 * time.Second):
+			}
+			u.pending = false
+		}
+		for len(s.waiting[i]) > 0 {
+			<-s.waiting[i]
+		}
 	}
 }
 
@@ -304,6 +323,7 @@ func (s *simulation) closedLoop(ctx context.Context, d time.Duration, script fun
 	}
 	wg.Wait()
 	r.elapsed = time.Since(start)
+	s.settle()
 	return r
 }
 
@@ -334,6 +354,7 @@ func (s *simulation) openLoop(ctx context.Context, d time.Duration, rate int, sc
 	}
 	wg.Wait()
 	r.elapsed = time.Since(start)
+	s.settle()
 	return r
 }
 
@@ -345,6 +366,7 @@ func (s *simulation) liveDialogs(ctx context.Context) int {
 		wg.Go(func() { s.turn(ctx, i, func(int, int) step { return step{text: "/gift"} }, r) })
 	}
 	wg.Wait()
+	s.settle()
 	return int(r.count.Load())
 }
 
