@@ -96,4 +96,32 @@ func TestGiftNotice(t *testing.T) {
 	if n := len(sms.Sent()); n != 0 {
 		t.Errorf("sms sent = %d, want 0: the recipient is linked", n)
 	}
+
+	// A recipient with no chat is told by SMS.
+	if _, err := store.Gift(ctx, ledger.GiftRequest{From: a.ID, FromPhone: "+79161234567", To: "+79161234502", Points: 1}); err != nil {
+		if !errors.Is(err, ledger.ErrGiftDailyLimit) {
+			t.Fatal(err)
+		}
+		p := int64(10) // the daily limit: send from another member
+		if _, err := store.Accrue(ctx, ledger.Event{ID: "e2", Phone: "+79161234503", Category: "referral", Points: &p, OccurredAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := store.AccountByPhone(ctx, "+79161234503")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Gift(ctx, ledger.GiftRequest{From: b.ID, FromPhone: "+79161234503", To: "+79161234502", Points: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(sms.Sent()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no SMS notice within 30 s")
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+	if got := sms.Sent()[0]; got.To != "+79161234502" || !strings.Contains(got.Text, "Вам подарили 1\u00a0балл") {
+		t.Errorf("sms notice = %+v", got)
+	}
 }
