@@ -28,7 +28,7 @@ type Engine interface {
 	Handle(ctx context.Context, in dialogs.Input) (dialogs.Reply, error)
 }
 
-// Links marks chats that blocked the bot (*ledger.Store).
+// Links marks chats that blocked the bot (*dialogs.Engine, which keeps its link cache right).
 type Links interface {
 	SetActive(ctx context.Context, channel string, userID int64, active bool) error
 }

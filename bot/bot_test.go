@@ -51,8 +51,9 @@ func setup(t *testing.T, opts bot.Options, wrap func(bot.Engine) bot.Engine) *bu
 	}
 	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
 	sms := &dialogstest.SMS{}
-	var engine bot.Engine = dialogs.NewEngine(store, store, sms, texts, rdb, log,
+	dialogsEngine := dialogs.NewEngine(store, store, sms, texts, rdb, log,
 		dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow, Now: clock.Now})
+	var engine bot.Engine = dialogsEngine
 	if wrap != nil {
 		engine = wrap(engine)
 	}
@@ -62,7 +63,7 @@ func setup(t *testing.T, opts bot.Options, wrap func(bot.Engine) bot.Engine) *bu
 	opts.ChatBurst = cmpOr(opts.ChatBurst, 100)
 	opts.LeaseTTL = cmpOr(opts.LeaseTTL, 3*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
-	b, err := bot.New(ctx, engine, texts, store, rdb, log, opts)
+	b, err := bot.New(ctx, engine, texts, dialogsEngine, rdb, log, opts) // links through the engine's cache
 	if err != nil {
 		t.Fatal(err)
 	}

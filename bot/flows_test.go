@@ -86,7 +86,7 @@ func TestGiftNoticeInTelegram(t *testing.T) {
 	engine := dialogs.NewEngine(store, store, sms, texts, rdb, log, dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow})
 	srv := bottest.New(t)
 	runCtx, cancel := context.WithCancel(ctx)
-	tgBot, err := bot.New(runCtx, engine, texts, store, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
+	tgBot, err := bot.New(runCtx, engine, texts, engine, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
 		PollTimeout: 2 * time.Second, ChatBurst: 100})
 	if err != nil {
 		t.Fatal(err)

@@ -45,12 +45,15 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	case EffSetLang:
 		if s.Linked() {
 			err = e.links.SetLanguage(ctx, in.Channel, in.UserID, eff.Lang)
+			e.forget(in.Channel, in.UserID)
 		}
 		if err == nil {
 			s.Lang = eff.Lang
 		}
 	case EffUnlink:
-		if err = e.links.Unlink(ctx, in.Channel, in.UserID); err == nil {
+		err = e.links.Unlink(ctx, in.Channel, in.UserID)
+		e.forget(in.Channel, in.UserID)
+		if err == nil {
 			s.Account, s.Own = 0, ""
 		}
 	default:
@@ -61,7 +64,7 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 }
 
 func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, ledger.Balance, error) {
-	items, err := e.ledger.Catalog(ctx)
+	items, err := e.catalogItems(ctx)
 	if err != nil {
 		return nil, ledger.Balance{}, err
 	}
@@ -92,6 +95,7 @@ func (e *Engine) linkOrAdd(ctx context.Context, s *State, in Input, phone string
 		return err
 	}
 	l, err := e.links.Link(ctx, ledger.Link{Channel: in.Channel, UserID: in.UserID, ChatID: in.ChatID, Phone: phone, Language: s.Lang})
+	e.forget(in.Channel, in.UserID)
 	if err != nil {
 		return err
 	}

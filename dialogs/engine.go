@@ -97,12 +97,14 @@ type Engine struct {
 	limiter *redis_rate.Limiter
 	log     *slog.Logger
 	opts    Options
+	cache   caches
 }
 
 // NewEngine returns an Engine.
 func NewEngine(l Ledger, links Links, sms SMS, texts Renderer, rdb *redis.Client, log *slog.Logger, opts Options) *Engine {
 	opts.defaults()
-	return &Engine{ledger: l, links: links, sms: sms, texts: texts, rdb: rdb, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts}
+	return &Engine{ledger: l, links: links, sms: sms, texts: texts, rdb: rdb, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
+		cache: caches{links: map[linkKey]cachedLink{}}}
 }
 
 // Reply is what to say, in which language.
@@ -184,7 +186,7 @@ func (e *Engine) load(ctx context.Context, in Input) (s State, stored bool, err 
 			s = State{}
 		}
 	}
-	link, err := e.links.LinkedAccount(ctx, in.Channel, in.UserID)
+	link, err := e.linkedAccount(ctx, in.Channel, in.UserID)
 	switch {
 	case errors.Is(err, ledger.ErrNotLinked):
 		s.Account, s.Own = 0, ""
@@ -193,7 +195,7 @@ func (e *Engine) load(ctx context.Context, in Input) (s State, stored bool, err 
 	default:
 		s.Account, s.Own, s.Lang = link.AccountID, link.Phone, link.Language
 		if !link.Active {
-			if err := e.links.SetActive(ctx, in.Channel, in.UserID, true); err != nil {
+			if err := e.SetActive(ctx, in.Channel, in.UserID, true); err != nil {
 				return State{}, false, fmt.Errorf("dialogs: reactivate link: %w", err)
 			}
 		}

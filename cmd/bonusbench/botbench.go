@@ -87,7 +87,7 @@ func runBotBench(ctx context.Context, args []string) error {
 	var results []Result
 	srv := bottest.NewServer()
 	sim := newSimulation(srv, c.users)
-	b, err := bot.New(ctx, engine, texts, store, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
+	b, err := bot.New(ctx, engine, texts, engine, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
 		UserRate: 1 << 20, GlobalRate: 1 << 20, ChatBurst: 1 << 20, MaxInFlight: c.inFlight, PollTimeout: 5 * time.Second})
 	if err != nil {
 		return err

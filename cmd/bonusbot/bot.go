@@ -76,7 +76,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	var tgBot *bot.Bot
 	if c.cfg.BotToken != "" && c.cfg.BotMode == "polling" {
 		var err error
-		tgBot, err = bot.New(ctx, c.engine, c.texts, store, c.rdb, c.log, bot.Options{
+		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{
 			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate})
 		if err != nil {
 			return err
