@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
 
 	"bonusbot/dialogs"
@@ -27,7 +28,7 @@ var Langs = []string{"ru", "en"}
 type Catalog struct {
 	bundle   *i18n.Bundle
 	locs     map[string]*i18n.Localizer
-	funcs    map[string]template.FuncMap
+	parsers  map[string]*cachingParser
 	location *time.Location
 	now      func() time.Time
 }
@@ -40,13 +41,13 @@ func New(location *time.Location, now func() time.Time) (*Catalog, error) {
 	}
 	b := i18n.NewBundle(language.Russian)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}, funcs: map[string]template.FuncMap{}, location: location, now: now}
+	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}, parsers: map[string]*cachingParser{}, location: location, now: now}
 	for _, lang := range Langs {
 		if _, err := b.LoadMessageFileFS(files, "active."+lang+".toml"); err != nil {
 			return nil, fmt.Errorf("locales: %w", err)
 		}
 		c.locs[lang] = i18n.NewLocalizer(b, lang)
-		c.funcs[lang] = c.funcMap(lang)
+		c.parsers[lang] = &cachingParser{i18ntemplate.TextParser{Funcs: c.funcMap(lang)}}
 	}
 	return c, nil
 }
@@ -64,7 +65,7 @@ func (c *Catalog) Render(lang string, t dialogs.Text) string {
 		}
 		args[k] = v
 	}
-	s, err := c.locs[lang].Localize(&i18n.LocalizeConfig{MessageID: t.ID, TemplateData: args, Funcs: c.funcs[lang]})
+	s, err := c.locs[lang].Localize(&i18n.LocalizeConfig{MessageID: t.ID, TemplateData: args, TemplateParser: c.parsers[lang]})
 	if err != nil {
 		if fb, ok := t.Args["Fallback"].(string); ok {
 			return fb
@@ -73,6 +74,15 @@ func (c *Catalog) Render(lang string, t dialogs.Text) string {
 	}
 	return s
 }
+
+// cachingParser is go-i18n's text parser with our functions, marked cacheable so each message is
+// parsed once rather than on every call (go-i18n re-parses whenever Funcs are given). It is safe:
+// a message belongs to one language, and each language always gets its own parser.
+type cachingParser struct {
+	i18ntemplate.TextParser
+}
+
+func (*cachingParser) Cacheable() bool { return true }
 
 // Say renders one Output's lines, joined by new lines.
 func (c *Catalog) Say(lang string, lines []dialogs.Text) string {
