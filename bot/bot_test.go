@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -436,5 +437,44 @@ func TestShutdownFinishesUpdatesInHand(t *testing.T) {
 	}
 	if calls := srv.Calls("sendMessage"); len(calls) != 1 || calls[0].Text != "done" {
 		t.Errorf("after Run returned: sendMessage calls = %+v, want the answer", calls)
+	}
+}
+
+// TestOnePollerPerToken: two instances with one token; the second waits for the lease, so every
+// update is answered exactly once.
+func TestOnePollerPerToken(t *testing.T) {
+	t.Parallel()
+	srv := bottest.New(t)
+	rdb, prefix := dialogstest.Redis(t)
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handled sync.Map
+	echo := engineFunc(func(_ context.Context, in dialogs.Input) (dialogs.Reply, error) {
+		if _, dup := handled.LoadOrStore(in.Text, true); dup {
+			t.Errorf("update %q handled twice", in.Text)
+		}
+		return dialogs.Reply{Lang: "ru", Outputs: []dialogs.Output{dialogs.Say(dialogs.T("echo", "Fallback", in.Text))}}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		b, err := bot.New(ctx, echo, texts, nil, rdb, slog.New(slog.DiscardHandler), bot.Options{Token: srv.Token, ServerURL: srv.URL,
+			Prefix: prefix, PollTimeout: 2 * time.Second, ChatBurst: 1000, UserRate: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { b.Run(ctx) })
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	u := srv.User(801, "ru")
+	for i := range 30 {
+		u.Say(fmt.Sprint("m", i))
+	}
+	for i := range 30 {
+		if got := srv.Next(t, u.ID).Text; got != fmt.Sprint("m", i) {
+			t.Fatalf("answer %d = %q, want m%d", i, got, i)
+		}
 	}
 }
