@@ -84,6 +84,7 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 		mu       sync.Mutex
 		sum      ImportSummary
 		firstErr error
+		reported int // rows last passed to progress
 		wg       sync.WaitGroup
 	)
 	fail := func(err error) {
@@ -110,9 +111,11 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 				var res ImportSummary
 				if len(c.rows) > 0 && ctx.Err() == nil {
 					var err error
-					res, err = withTx(ctx, s.pool, func(tx pgx.Tx) (ImportSummary, error) {
-						return s.importChunkTx(ctx, tx, c.rows, now)
+					var cr chunkResult
+					cr, err = withTx(ctx, s.pool, func(tx pgx.Tx) (chunkResult, error) {
+						return s.importChunkTx(ctx, tx, c.rows, now, false)
 					})
+					res = cr.ImportSummary
 					if err != nil {
 						fail(fmt.Errorf("rows to line %d: %w", c.rows[len(c.rows)-1].line, err))
 						continue // drain, so the reader never blocks
@@ -126,7 +129,8 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 				sum.Points += res.Points
 				sum.Rejected = append(sum.Rejected, c.rejected...)
 				sum.Rejected = append(sum.Rejected, res.Rejected...)
-				if progress != nil && firstErr == nil {
+				if progress != nil && firstErr == nil && sum.Rows > reported {
+					reported = sum.Rows
 					progress(sum.Rows)
 				}
 				mu.Unlock()
@@ -216,55 +220,64 @@ func partOf(phone string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// stageRow makes the checks accrueTx makes before it touches the database, with the same refusals.
+// stageRow reads a CSV row into an event and stages it.
 func (s *Store) stageRow(row csvrows.Row, now time.Time, phones map[string]string) (stagedRow, error) {
-	st := stagedRow{line: int32(row.Line), id: row.Get("id"), cat: row.Get("category")}
-	if st.id == "" || len(st.id) > 200 {
+	ev := Event{ID: row.Get("id"), Phone: row.Get("phone"), Category: row.Get("category")}
+	if at := row.Get("occurred_at"); at != "" {
+		var err error
+		if ev.OccurredAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return stagedRow{}, fmt.Errorf("%w: occurred_at %q is not RFC 3339", ErrInvalidEvent, at)
+		}
+	}
+	if a := row.Get("amount"); a != "" {
+		kop, err := ParseAmount(a)
+		if err != nil {
+			return stagedRow{}, err
+		}
+		ev.Amount = &kop
+	}
+	if p := row.Get("points"); p != "" {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return stagedRow{}, fmt.Errorf("%w: points %q is not a whole number", ErrInvalidEvent, p)
+		}
+		ev.Points = &n
+	}
+	return s.stageEvent(int32(row.Line), ev, now, phones)
+}
+
+// stageEvent makes the checks accrueTx makes before it touches the database, with the same refusals,
+// and normalises the event as Accrue stores it. phones caches ParsePhone: billing repeats numbers,
+// and parsing one is slow.
+func (s *Store) stageEvent(line int32, ev Event, now time.Time, phones map[string]string) (stagedRow, error) {
+	st := stagedRow{line: line, id: ev.ID, cat: ev.Category, amount: ev.Amount, points: ev.Points, occurredAt: ev.OccurredAt}
+	switch {
+	case st.id == "" || len(st.id) > 200:
 		return st, fmt.Errorf("%w: id must be 1 to 200 characters", ErrInvalidEvent)
-	}
-	at := row.Get("occurred_at")
-	if at == "" {
+	case st.occurredAt.IsZero():
 		return st, fmt.Errorf("%w: occurred_at is required", ErrInvalidEvent)
-	}
-	var err error
-	if st.occurredAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
-		return st, fmt.Errorf("%w: occurred_at %q is not RFC 3339", ErrInvalidEvent, at)
-	}
-	if st.occurredAt.After(now.Add(maxClockSkew)) {
+	case st.occurredAt.After(now.Add(maxClockSkew)):
 		return st, fmt.Errorf("%w: occurred_at is in the future", ErrInvalidEvent)
-	}
-	raw := row.Get("phone")
-	if raw == "" || st.cat == "" {
+	case ev.Phone == "" || st.cat == "":
 		return st, fmt.Errorf("%w: phone and category are required", ErrInvalidEvent)
 	}
-	if st.phone = phones[raw]; st.phone == "" {
-		if st.phone, err = ParsePhone(raw); err != nil {
+	if st.phone = phones[ev.Phone]; st.phone == "" {
+		var err error
+		if st.phone, err = ParsePhone(ev.Phone); err != nil {
 			return st, err
 		}
 		if len(phones) > 1_000_000 {
 			clear(phones) // bound the memory; a cache miss only costs time
 		}
-		phones[raw] = st.phone
-	}
-	if a := row.Get("amount"); a != "" {
-		kop, err := ParseAmount(a)
-		if err != nil {
-			return st, err
-		}
-		st.amount = &kop
-	}
-	if p := row.Get("points"); p != "" {
-		n, err := strconv.ParseInt(p, 10, 64)
-		if err != nil {
-			return st, fmt.Errorf("%w: points %q is not a whole number", ErrInvalidEvent, p)
-		}
-		st.points = &n
+		phones[ev.Phone] = st.phone
 	}
 	switch {
 	case st.amount != nil && st.points != nil:
 		return st, fmt.Errorf("%w: give amount or points, not both", ErrInvalidEvent)
 	case st.points != nil && (*st.points <= 0 || *st.points > 1_000_000):
 		return st, fmt.Errorf("%w: points must be 1 to 1000000", ErrInvalidEvent)
+	case st.amount != nil && *st.amount < 0:
+		return st, fmt.Errorf("%w: negative amount (send a reversal instead)", ErrInvalidAmount)
 	}
 	st.expiresOn = s.ExpiryFor(st.occurredAt)
 	return st, nil

@@ -118,12 +118,19 @@ const (
 
 // importChunkTx applies one chunk of staged rows in tx. Rolling back undoes the whole chunk, so withTx
 // may run it again (a concurrent Accrue of an id in the chunk makes the event insert fail and retry).
-func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, now time.Time) (ImportSummary, error) {
-	var sum ImportSummary
+//
+// With perLine it also says, by line, what each applied or replayed row did (AccrueBatch needs that).
+func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, now time.Time, perLine bool) (chunkResult, error) {
+	var sum chunkResult
+	if perLine {
+		sum.lines = make(map[int32]AccrualResult, len(rows))
+	}
 	// The temp tables of a chunk are some tens of MB; the default 8 MB of temp buffers would spill them.
 	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
 	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
-	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB'; SET LOCAL enable_nestloop = off`); err != nil {
+	// That makes plan costs look huge, and JIT would then spend more compiling than the statement runs.
+	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
+		SET LOCAL enable_nestloop = off; SET LOCAL jit = off`); err != nil {
 		return sum, fmt.Errorf("settings: %w", err)
 	}
 	if _, err := tx.Exec(ctx, importStage); err != nil {
@@ -172,15 +179,48 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(awarded), 0) FROM import_ok`).Scan(&sum.Accepted, &sum.Points); err != nil {
 		return sum, fmt.Errorf("count: %w", err)
 	}
+	if perLine {
+		if err := collectLines(ctx, tx, `SELECT line, false, account_id, awarded FROM import_ok`, sum.lines); err != nil {
+			return sum, err
+		}
+	}
 	if err := s.importInDebt(ctx, tx, now, &sum); err != nil {
 		return sum, err
 	}
 	if withFates {
-		if err := importFates(ctx, tx, &sum); err != nil {
+		if err := importFates(ctx, tx, &sum.ImportSummary); err != nil {
 			return sum, err
+		}
+		if perLine {
+			if err := collectLines(ctx, tx, `SELECT line, true, 0, 0 FROM import_fate WHERE fate = 'duplicate'`, sum.lines); err != nil {
+				return sum, err
+			}
 		}
 	}
 	return sum, nil
+}
+
+// chunkResult is what one chunk did; lines is set only when asked for.
+type chunkResult struct {
+	ImportSummary
+	lines map[int32]AccrualResult // line → what it did, for applied and replayed rows
+}
+
+func collectLines(ctx context.Context, tx pgx.Tx, query string, into map[int32]AccrualResult) error {
+	rows, err := tx.Query(ctx, query)
+	if err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	var line int32
+	var r AccrualResult
+	_, err = pgx.ForEachRow(rows, []any{&line, &r.Duplicate, &r.AccountID, &r.Points}, func() error {
+		into[line] = r
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	return nil
 }
 
 // importEnrol gives each unknown phone of the chunk a new account and returns how many it enrolled.
@@ -222,27 +262,34 @@ func execSteps(ctx context.Context, tx pgx.Tx, steps []step) error {
 
 // importInDebt applies, one by one through accrueTx, the rows of accounts that owe debt, so each
 // accrual pays the debt off first exactly as Accrue does. Such accounts are rare.
-func (s *Store) importInDebt(ctx context.Context, tx pgx.Tx, now time.Time, sum *ImportSummary) error {
+func (s *Store) importInDebt(ctx context.Context, tx pgx.Tx, now time.Time, sum *chunkResult) error {
+	type lineEvent struct {
+		line int32
+		ev   Event
+	}
 	rows, err := tx.Query(ctx, `
-		SELECT id, phone, category, amount, points, occurred_at FROM import_first WHERE in_debt ORDER BY line`)
+		SELECT line, id, phone, category, amount, points, occurred_at FROM import_first WHERE in_debt ORDER BY line`)
 	if err != nil {
 		return fmt.Errorf("in debt: %w", err)
 	}
-	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
-		var ev Event
-		err := r.Scan(&ev.ID, &ev.Phone, &ev.Category, &ev.Amount, &ev.Points, &ev.OccurredAt)
-		return ev, err
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lineEvent, error) {
+		var le lineEvent
+		err := r.Scan(&le.line, &le.ev.ID, &le.ev.Phone, &le.ev.Category, &le.ev.Amount, &le.ev.Points, &le.ev.OccurredAt)
+		return le, err
 	})
 	if err != nil {
 		return fmt.Errorf("in debt: %w", err)
 	}
-	for _, ev := range events {
-		res, err := s.accrueTx(ctx, tx, ev, now)
+	for _, le := range events {
+		res, err := s.accrueTx(ctx, tx, le.ev, now)
 		if err != nil { // every refusal was ruled out above, so this is a fault: the chunk rolls back
-			return fmt.Errorf("in debt: %q: %w", ev.ID, err)
+			return fmt.Errorf("in debt: %q: %w", le.ev.ID, err)
 		}
 		sum.Accepted++
 		sum.Points += res.Points
+		if sum.lines != nil {
+			sum.lines[le.line] = res
+		}
 	}
 	return nil
 }

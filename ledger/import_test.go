@@ -223,6 +223,33 @@ func TestImportMatchesAccrue(t *testing.T) {
 			ledgertest.CheckInvariants(t, imp.Pool())
 			ledgertest.CheckInvariants(t, ref.Pool())
 
+			// AccrueBatch, the ingest API's path, writes the same again.
+			bat := importFixture(t, expiry)
+			var events []ledger.Event
+			rd, err := csvrows.NewReader(strings.NewReader(importCSV), ledger.AccrualColumns...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				row, err := rd.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					continue // a malformed line reaches neither Accrue nor AccrueBatch
+				}
+				if ev, err := eventOf(row); err == nil {
+					events = append(events, ev)
+				}
+			}
+			if _, _, err := bat.AccrueBatch(context.Background(), events); err != nil {
+				t.Fatalf("AccrueBatch: %v", err)
+			}
+			if g, w := dump(t, bat.Pool()), dump(t, ref.Pool()); g != w {
+				t.Errorf("AccrueBatch wrote:\n%s\n\nAccrue wrote:\n%s", g, w)
+			}
+			ledgertest.CheckInvariants(t, bat.Pool())
+
 			before := dump(t, imp.Pool())
 			again, err := imp.ImportAccruals(context.Background(), strings.NewReader(importCSV), nil)
 			if err != nil {

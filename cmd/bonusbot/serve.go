@@ -46,7 +46,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", readyz(store, rdb))
-	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(2, int(pool.Config().MaxConns)/2)}))
+	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(1, int(pool.Config().MaxConns)/2)}))
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

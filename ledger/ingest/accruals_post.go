@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
-	"sync"
 	"time"
 
 	"bonusbot/ledger"
@@ -46,8 +44,10 @@ type outcome struct {
 	err       error
 }
 
-// postAccruals applies a batch of billing events. Each event stands alone: a bad one is listed in
-// rejected and the rest still apply. Billing may resend the whole batch; replays count as duplicates.
+// postAccruals applies a batch of billing events through the ledger's set-based batch path. Each
+// event stands alone: a bad one is listed in rejected and the rest still apply. Accruals apply before
+// reversals, so "accrue bill-1, reverse it" works in one batch in either order. Billing may resend the
+// whole batch; replays count as duplicates.
 func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	var req accrualsRequest
 	if status, msg := decodeBody(w, r, &req); status != 0 {
@@ -65,10 +65,30 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	}
 	events := make([]ledger.Event, len(req.Events))
 	outcomes := make([]outcome, len(req.Events))
+	var good []ledger.Event
+	var goodAt []int // position in the batch of each good event
 	for i, raw := range req.Events {
 		events[i], outcomes[i].err = parseEvent(raw)
+		if outcomes[i].err == nil {
+			good = append(good, events[i])
+			goodAt = append(goodAt, i)
+		}
 	}
-	h.applyEvents(r, events, outcomes)
+	select {
+	case h.batches <- struct{}{}:
+		defer func() { <-h.batches }()
+	case <-r.Context().Done():
+		return // the client gave up while waiting; nothing was applied
+	}
+	results, errs, err := h.ledger.AccrueBatch(r.Context(), good)
+	if err != nil {
+		// Nothing of the batch is half-done: billing resends it and finds what applied as duplicates.
+		h.fail(w, r, "accrue batch", err)
+		return
+	}
+	for k, i := range goodAt {
+		outcomes[i] = outcome{duplicate: results[k].Duplicate, err: errs[k]}
+	}
 
 	resp := accrualsResponse{Rejected: []rejected{}}
 	for i, o := range outcomes {
@@ -86,58 +106,6 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.writeJSON(w, r, http.StatusOK, resp)
-}
-
-// applyEvents runs Accrue for every event not already refused, on h.workers goroutines. Events are
-// sharded by phone, and a reversal goes to the shard of the accrual it reverses when that is in the
-// batch, and each shard runs in batch order: so one subscriber's events apply in the order billing
-// sent them, and "accrue bill-1, then reverse it" in one batch works.
-func (h *Handler) applyEvents(r *http.Request, events []ledger.Event, outcomes []outcome) {
-	shardOf := make(map[string]int, len(events)) // event id → shard, for reversals
-	shards := make([][]int, h.workers)
-	for i, ev := range events {
-		if outcomes[i].err != nil {
-			continue
-		}
-		var n int
-		if s, ok := shardOf[ev.Reverses]; ok && ev.Reverses != "" {
-			n = s
-		} else {
-			n = h.shard(ev)
-		}
-		if _, seen := shardOf[ev.ID]; !seen {
-			shardOf[ev.ID] = n
-		}
-		shards[n] = append(shards[n], i)
-	}
-	var wg sync.WaitGroup
-	for _, idx := range shards {
-		if len(idx) == 0 {
-			continue
-		}
-		wg.Go(func() {
-			for _, i := range idx {
-				res, err := h.ledger.Accrue(r.Context(), events[i])
-				outcomes[i] = outcome{duplicate: res.Duplicate, err: err}
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// shard keys an event by its normalised phone (so "8916…" and "+7916…" meet), falling back to the raw
-// phone, or the reversed id for a reversal.
-func (h *Handler) shard(ev ledger.Event) int {
-	key := "r:" + ev.Reverses
-	if ev.Reverses == "" {
-		key = "p:" + ev.Phone
-		if e164, err := ledger.ParsePhone(ev.Phone); err == nil {
-			key = "p:" + e164
-		}
-	}
-	f := fnv.New32a()
-	f.Write([]byte(key))
-	return int(f.Sum32() % uint32(h.workers))
 }
 
 // parseEvent decodes one event on its own, so a malformed event is refused without spoiling the batch.

@@ -3,6 +3,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -22,7 +23,7 @@ const MaxBodyBytes = 8 << 20
 
 // Ledger is what the API needs from the ledger; *ledger.Store implements it.
 type Ledger interface {
-	Accrue(ctx context.Context, ev ledger.Event) (ledger.AccrualResult, error)
+	AccrueBatch(ctx context.Context, events []ledger.Event) ([]ledger.AccrualResult, []error, error)
 	Enrol(ctx context.Context, phone, accountOf string) (ledger.Account, error)
 	AccountByPhone(ctx context.Context, phone string) (ledger.Account, error)
 	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
@@ -32,8 +33,8 @@ type Ledger interface {
 
 // Options tune a Handler. The zero value is fine.
 type Options struct {
-	// Workers is how many events of one batch are applied at once (default 4). Each holds a database
-	// connection while it works, so keep it at or below the pool size.
+	// Workers is how many accrual batches apply at once (default 4); more requests wait their turn.
+	// Each batch holds a database connection while it applies, so this keeps the pool free for others.
 	Workers int
 }
 
@@ -42,7 +43,7 @@ type Handler struct {
 	ledger  Ledger
 	token   [sha256.Size]byte
 	noToken bool
-	workers int
+	batches chan struct{} // a slot per batch applying now
 	log     *slog.Logger
 	mux     *http.ServeMux
 }
@@ -54,12 +55,9 @@ func New(l Ledger, token string, log *slog.Logger, opts Options) *Handler {
 		ledger:  l,
 		token:   sha256.Sum256([]byte(token)),
 		noToken: token == "",
-		workers: opts.Workers,
+		batches: make(chan struct{}, cmp.Or(max(opts.Workers, 0), 4)),
 		log:     log,
 		mux:     http.NewServeMux(),
-	}
-	if h.workers <= 0 {
-		h.workers = 4
 	}
 	h.mux.HandleFunc("POST /api/v1/accruals", h.postAccruals)
 	h.mux.HandleFunc("POST /api/v1/subscribers", h.postSubscribers)

@@ -30,7 +30,7 @@ func setup(t *testing.T) *testBundle {
 	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
 	store := ledgertest.NewStore(t, clock, ledger.Options{})
 	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
-	srv := httptest.NewServer(ingest.New(store, token, log, ingest.Options{Workers: 4}))
+	srv := httptest.NewServer(ingest.New(store, token, log, ingest.Options{}))
 	t.Cleanup(srv.Close)
 	return &testBundle{store: store, srv: srv}
 }
@@ -43,7 +43,8 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// call sends body (nil for none) with the given Authorization header and returns status and body.
+// call sends body (empty for none) with the given Authorization header and returns status and body.
+// It reports a transport failure with t.Error, not t.Fatal, so goroutines may use it.
 func call(t *testing.T, method, url, auth, body string) (int, string) {
 	t.Helper()
 	var rd io.Reader
@@ -52,19 +53,21 @@ func call(t *testing.T, method, url, auth, body string) (int, string) {
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0, ""
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0, ""
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
 	}
 	return resp.StatusCode, string(b)
 }
@@ -415,4 +418,58 @@ func TestAccount(t *testing.T) {
 			t.Errorf("GET account %q = %d %s, want %d", tt.phone, status, text, tt.want)
 		}
 	}
+}
+
+// TestFaults: when the database fails, a batch and a lookup answer 500 with nothing of the cause
+// shown; billing resends the batch.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	pool := ledgertest.NewPool(t)
+	store := ledger.NewStore(pool, ledger.Options{Location: ledgertest.Moscow})
+	srv := httptest.NewServer(ingest.New(store, token, slog.New(slog.NewTextHandler(tWriter{t}, nil)), ingest.Options{}))
+	t.Cleanup(srv.Close)
+	pool.Close() // every query now fails: a fault, not a refusal
+	b := &testBundle{store: store, srv: srv}
+	status, text := b.post(t, "/api/v1/accruals", `{"events":[{"id":"x","phone":"+79161234567","category":"referral","occurred_at":"2026-03-01T10:00:00Z"}]}`)
+	if status != http.StatusInternalServerError || !strings.Contains(text, "internal_error") || strings.Contains(text, "closed") {
+		t.Errorf("batch on a closed pool = %d %s, want 500 internal_error without details", status, text)
+	}
+	status, text = call(t, http.MethodGet, srv.URL+"/api/v1/accounts/%2B79161234567", "Bearer "+token, "")
+	if status != http.StatusInternalServerError || !strings.Contains(text, "internal_error") {
+		t.Errorf("GET account on a closed pool = %d %s, want 500 internal_error", status, text)
+	}
+}
+
+// BenchmarkPostAccruals measures HTTP ingest in batches of 1,000 new events over 1,000 phones.
+func BenchmarkPostAccruals(b *testing.B) {
+	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
+	store := ledgertest.NewStore(b, clock, ledger.Options{})
+	srv := httptest.NewServer(ingest.New(store, token, slog.New(slog.DiscardHandler), ingest.Options{}))
+	b.Cleanup(srv.Close)
+	const batch = 1000
+	n := 0
+	for b.Loop() {
+		evs := make([]string, batch)
+		for i := range evs {
+			evs[i] = fmt.Sprintf(`{"id":"b-%d","phone":"+7916%07d","category":"mobile","amount":"100.00","occurred_at":"2026-03-01T10:00:00Z"}`, n, n%1000)
+			n++
+		}
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/accruals", strings.NewReader(`{"events":[`+strings.Join(evs, ",")+`]}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
