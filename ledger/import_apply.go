@@ -138,10 +138,7 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
 		[]string{"line", "id", "phone", "category", "amount", "points", "occurred_at", "expires_on"},
-		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-			r := &rows[i]
-			return []any{r.line, r.id, r.phone, r.cat, r.amount, r.points, r.occurredAt, r.expiresOn}, nil
-		}))
+		&stageSource{rows: rows, i: -1})
 	if err != nil {
 		return sum, fmt.Errorf("copy: %w", err)
 	}
@@ -199,6 +196,24 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	}
 	return sum, nil
 }
+
+// stageSource feeds staged rows to COPY without allocating per row: pgx encodes each row's values
+// before asking for the next, so one slice of pointers into the row serves them all.
+type stageSource struct {
+	rows []stagedRow
+	i    int
+	vals [8]any
+}
+
+func (s *stageSource) Next() bool { s.i++; return s.i < len(s.rows) }
+
+func (s *stageSource) Values() ([]any, error) {
+	r := &s.rows[s.i]
+	s.vals = [8]any{&r.line, &r.id, &r.phone, &r.cat, r.amount, r.points, &r.occurredAt, &r.expiresOn}
+	return s.vals[:], nil
+}
+
+func (s *stageSource) Err() error { return nil }
 
 // chunkResult is what one chunk did; lines is set only when asked for.
 type chunkResult struct {
