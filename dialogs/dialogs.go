@@ -118,6 +118,7 @@ type State struct {
 	Points int64     `json:"points,omitempty"`
 	Code   string    `json:"code,omitempty"` // catalogue item being redeemed
 	Adding bool      `json:"adding,omitempty"`
+	Have   int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
 
 	Account int64  `json:"-"` // linked account, 0 when not linked
 	Own     string `json:"-"` // the linked phone

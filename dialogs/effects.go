@@ -141,5 +141,9 @@ func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone strin
 	case a.ID == s.Account:
 		return Result{}, ledger.ErrGiftToSelf
 	}
-	return Result{Receipt: ledger.GiftReceipt{ToAccount: a.ID, ToPhone: phone}}, nil
+	bal, err := e.ledger.Balance(ctx, s.Account)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Receipt: ledger.GiftReceipt{ToAccount: a.ID, ToPhone: phone}, Balance: bal}, nil
 }

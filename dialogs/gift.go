@@ -41,7 +41,7 @@ func giftRecipient(s State, in Input) (State, []Output) {
 		}
 		return s, []Output{refuse(err, KeepKeyboard)} // ask again: another number may do
 	}
-	s.Step, s.Phone = StepGiftAmount, in.Result.Receipt.ToPhone
+	s.Step, s.Phone, s.Have = StepGiftAmount, in.Result.Receipt.ToPhone, in.Result.Balance.Points
 	return s, []Output{Say(T("gift.ask_amount", "Phone", ledger.MaskPhone(s.Phone), "Max", int64(ledger.MaxGift)))}
 }
 
@@ -50,11 +50,13 @@ func giftAmount(s State, in Input) (State, []Output) {
 	switch {
 	case !ok || n <= 0:
 		return s, []Output{Say(T("gift.amount.invalid"))}
-	case n > ledger.MaxGift: // an early, friendly answer; the ledger checks again in its transaction
+	case n > ledger.MaxGift: // early, friendly answers; the ledger checks again in its transaction
 		return s, []Output{Say(T("gift.amount.range", "Max", int64(ledger.MaxGift)))}
+	case n > s.Have:
+		return s, []Output{Say(T("gift.amount.over_balance", "Have", s.Have))}
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
-	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.MaskPhone(s.Phone))).WithButtons(
+	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.MaskPhone(s.Phone), "After", s.Have-n)).WithButtons(
 		Button{T("button.gift_confirm"), cb("gc", n, in.Nonce)}, Button{T("button.cancel"), cb("x")})}
 }
 

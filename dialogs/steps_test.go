@@ -28,7 +28,7 @@ func firstID(outs []Output) string {
 func TestHandle(t *testing.T) {
 	t.Parallel()
 	gift := linked()
-	gift.Step, gift.Phone, gift.Until = StepGiftAmount, "+79161234501", at.Add(time.Minute)
+	gift.Step, gift.Phone, gift.Until, gift.Have = StepGiftAmount, "+79161234501", at.Add(time.Minute), 2000
 	confirm := gift
 	confirm.Step, confirm.Points, confirm.Nonce = StepGiftConfirm, 100, "n1"
 	stale := confirm
@@ -55,6 +55,7 @@ func TestHandle(t *testing.T) {
 		{"unknown command", linked(), Input{Command: "foo"}, "unknown.hint", StepMenu},
 		{"gift amount", gift, Input{Text: "1 000", Nonce: "n2"}, "gift.confirm", StepGiftConfirm},
 		{"gift amount too big", gift, Input{Text: "3001"}, "gift.amount.range", StepGiftAmount},
+		{"gift amount over balance", gift, Input{Text: "2001"}, "gift.amount.over_balance", StepGiftAmount},
 		{"gift amount not a number", gift, Input{Text: "много"}, "gift.amount.invalid", StepGiftAmount},
 		{"cancel mid-gift", gift, Input{Command: "cancel"}, "dialog.cancelled", StepMenu},
 		{"gift confirm", confirm, Input{Data: "1:gc:100:n1"}, "do:gift", StepMenu},
