@@ -1,0 +1,184 @@
+package ingest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"bonusbot/ledger/ingest"
+	"bonusbot/ledger/ledgertest"
+)
+
+func TestAccrualsMixedBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	blocked, err := b.store.Enrol(t.Context(), "+79160000099", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.SetBlocked(t.Context(), blocked.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	batch := `{"events":[
+		{"id":"bill-1","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"ref-7","phone":"8 (916) 123-45-67","category":"referral","points":50,` + at + `},
+		{"id":"bill-2","phone":"79161234567","category":"salon","amount":30,` + at + `},
+		{"id":"refund-1","reverses":"bill-1",` + at + `},
+		{"id":"bill-1","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"bill-1","phone":"+79161234567","category":"mobile","amount":"600.00",` + at + `},
+		{"id":"bad-cat","phone":"+79161234567","category":"casino","amount":"1.00",` + at + `},
+		{"id":"bad-phone","phone":"12","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"bad-amount","phone":"+79161234567","category":"mobile","amount":"1.005",` + at + `},
+		{"id":"future","phone":"+79161234567","category":"mobile","amount":"1.00","occurred_at":"2027-01-01T00:00:00Z"},
+		{"id":"bad-time","phone":"+79161234567","category":"mobile","amount":"1.00","occurred_at":"yesterday"},
+		{"id":"typo","phone":"+79161234567","category":"mobile","ammount":"1.00",` + at + `},
+		{"id":"ghost-refund","reverses":"never-sent",` + at + `},
+		{"id":"blocked","phone":"+79160000099","category":"mobile","amount":"100.00",` + at + `},
+		{"id":"new-member","phone":"+79035550000","category":"tv","amount":"999.99",` + at + `},
+		"not an object"
+	]}`
+	got := b.accrue(t, batch)
+	wantRejected := map[string]string{
+		"bill-1":       "event_conflict",
+		"bad-cat":      "unknown_category",
+		"bad-phone":    "invalid_phone",
+		"bad-amount":   "invalid_amount",
+		"future":       "invalid_event",
+		"bad-time":     "invalid_event",
+		"typo":         "invalid_event",
+		"ghost-refund": "unknown_event",
+		"blocked":      "account_blocked",
+		"":             "invalid_event",
+	}
+	if got.Accepted != 5 || got.Duplicates != 1 || len(got.Rejected) != len(wantRejected) {
+		t.Errorf("batch = %+v, want 5 accepted, 1 duplicate, %d rejected", got, len(wantRejected))
+	}
+	for _, r := range got.Rejected {
+		if want := wantRejected[r.ID]; r.Error != want || r.Message == "" {
+			t.Errorf("rejected %q = %q (%s), want %q with a message", r.ID, r.Error, r.Message, want)
+		}
+	}
+	// bill-1 (100) was reversed in the same batch; ref-7 (50) and bill-2 (10) remain.
+	if bal := balanceOf(t, b, "+79161234567"); bal != 60 {
+		t.Errorf("balance after batch = %d, want 60", bal)
+	}
+	if bal := balanceOf(t, b, "+79035550000"); bal != 199 {
+		t.Errorf("new member balance = %d, want 199 (floor(99999/500))", bal)
+	}
+
+	// Billing resends the batch: nothing changes, every applied event is a duplicate.
+	again := b.accrue(t, batch)
+	if again.Accepted != 0 || again.Duplicates != 6 {
+		t.Errorf("replayed batch = %d accepted, %d duplicates, want 0 and 6", again.Accepted, again.Duplicates)
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 60 {
+		t.Errorf("balance after replay = %d, want 60", bal)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+func balanceOf(t *testing.T, b *testBundle, phone string) int64 {
+	t.Helper()
+	acct, err := b.store.AccountByPhone(t.Context(), phone)
+	if err != nil {
+		t.Fatalf("AccountByPhone(%s): %v", phone, err)
+	}
+	bal, err := b.store.Balance(t.Context(), acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bal.Points
+}
+
+func TestAccrualsBadRequests(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	oneEvent := `{"id":"x","phone":"+79161234567","category":"referral","occurred_at":"2026-03-01T10:00:00Z"}`
+	tooMany := `{"events":[` + strings.Repeat(oneEvent+",", ingest.MaxBatch) + oneEvent + `]}`
+	huge := `{"events":[` + strings.Repeat(" ", ingest.MaxBodyBytes) + `]}`
+	tests := []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"not JSON", `{"events":[`, http.StatusBadRequest, "malformed_request"},
+		{"empty body", ``, http.StatusBadRequest, "malformed_request"},
+		{"events not a list", `{"events":{"id":"x"}}`, http.StatusBadRequest, "malformed_request"},
+		{"no events key", `{"evnts":[]}`, http.StatusBadRequest, "malformed_request"},
+		{"trailing garbage", `{"events":[]} {"events":[]}`, http.StatusBadRequest, "malformed_request"},
+		{"10,001 events", tooMany, http.StatusRequestEntityTooLarge, "too_many_events"},
+		{"body over the cap", huge, http.StatusRequestEntityTooLarge, "too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, text := b.post(t, "/api/v1/accruals", tt.body)
+			var e struct{ Error, Message string }
+			if err := json.Unmarshal([]byte(text), &e); err != nil {
+				t.Fatalf("error body %q: %v", text, err)
+			}
+			if status != tt.status || e.Error != tt.code || e.Message == "" {
+				t.Errorf("POST %s = %d %s, want %d %s with a message", tt.name, status, text, tt.status, tt.code)
+			}
+		})
+	}
+	// Exactly MaxBatch events is fine. (Most are refused before the ledger, to keep the test quick.)
+	undated := `{"id":"u","phone":"+79161234567","category":"referral"}`
+	body := `{"events":[` + strings.Repeat(undated+",", ingest.MaxBatch-1) + oneEvent + `]}`
+	got := b.accrue(t, body)
+	if got.Accepted != 1 || len(got.Rejected) != ingest.MaxBatch-1 {
+		t.Errorf("10,000 events = %d accepted, %d rejected, want 1 and 9999", got.Accepted, len(got.Rejected))
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+// TestAccrualsConcurrentBatches sends overlapping batches at once: every event applies exactly once.
+func TestAccrualsConcurrentBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const batches, perBatch, phones = 6, 60, 5
+	var wg sync.WaitGroup
+	results := make([]accrualsResp, batches)
+	for k := range batches {
+		wg.Go(func() {
+			var evs []string
+			for i := range perBatch {
+				n := (k*perBatch/2 + i) // consecutive batches overlap by half
+				evs = append(evs, fmt.Sprintf(`{"id":"e-%d","phone":"+7916000000%d","category":"mobile","amount":"10.00","occurred_at":"2026-03-01T10:00:00Z"}`, n, n%phones))
+			}
+			status, text := b.post(t, "/api/v1/accruals", `{"events":[`+strings.Join(evs, ",")+`]}`)
+			if status != http.StatusOK {
+				t.Errorf("batch %d = %d %s", k, status, text)
+				return
+			}
+			if err := json.Unmarshal([]byte(text), &results[k]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var accepted, dups int
+	for _, r := range results {
+		accepted += r.Accepted
+		dups += r.Duplicates
+		if len(r.Rejected) != 0 {
+			t.Errorf("rejected: %+v", r.Rejected)
+		}
+	}
+	distinct := (batches + 1) * perBatch / 2
+	if accepted != distinct || dups != batches*perBatch-distinct {
+		t.Errorf("accepted %d, duplicates %d; want %d and %d", accepted, dups, distinct, batches*perBatch-distinct)
+	}
+	var total int64
+	for p := range phones {
+		total += balanceOf(t, b, fmt.Sprintf("+7916000000%d", p))
+	}
+	if want := int64(distinct * 2); total != want {
+		t.Errorf("total points = %d, want %d", total, want)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}

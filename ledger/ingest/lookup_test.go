@@ -1,0 +1,127 @@
+package ingest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"bonusbot/ledger/ledgertest"
+)
+
+func TestSubscribers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.store.Enrol(t.Context(), "+79160000001", ""); err != nil {
+		t.Fatal(err)
+	}
+	status, text := b.post(t, "/api/v1/subscribers", `{"subscribers":[
+		{"phone":"+7 (916) 000-00-02"},
+		{"phone":"89160000003","account_of":"+79160000002"},
+		{"phone":"+79160000003","account_of":"+79160000002"},
+		{"phone":"+79160000001","account_of":"+79160000002"},
+		{"phone":"+79160000004","account_of":"+79169999999"},
+		{"phone":"12345"}
+	]}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST subscribers = %d %s", status, text)
+	}
+	var got struct {
+		Enrolled, Rejected int
+		Results            []struct {
+			Phone     string   `json:"phone"`
+			AccountID int64    `json:"account_id"`
+			Phones    []string `json:"phones"`
+			Error     string   `json:"error"`
+		}
+	}
+	if err := json.Unmarshal([]byte(text), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Enrolled != 3 || got.Rejected != 3 || len(got.Results) != 6 {
+		t.Fatalf("subscribers = %s, want 3 enrolled, 3 rejected", text)
+	}
+	r := got.Results
+	if r[0].Phone != "+79160000002" || r[0].AccountID == 0 || r[1].AccountID != r[0].AccountID || r[2].AccountID != r[0].AccountID {
+		t.Errorf("family account: %+v", r[:3])
+	}
+	if len(r[2].Phones) != 2 {
+		t.Errorf("phones of the family account = %v, want 2", r[2].Phones)
+	}
+	for i, want := range []string{"phone_taken", "unknown_phone", "invalid_phone"} {
+		if r[3+i].Error != want {
+			t.Errorf("result %d error = %q, want %q", 3+i, r[3+i].Error, want)
+		}
+	}
+	if status, text := b.post(t, "/api/v1/subscribers", `{"subscribers":`); status != http.StatusBadRequest {
+		t.Errorf("malformed subscribers = %d %s, want 400", status, text)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+func TestAccount(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := b.accrue(t, `{"events":[
+		{"id":"a1","phone":"+79161234567","category":"mobile","amount":"500.00","occurred_at":"2025-04-01T10:00:00Z"},
+		{"id":"a2","phone":"+79161234567","category":"bank_card","amount":"3000.00","occurred_at":"2026-02-28T22:30:00Z"},
+		{"id":"a3","phone":"+79161234567","category":"referral","occurred_at":"2025-01-01T10:00:00Z"}
+	]}`)
+	if got.Accepted != 3 {
+		t.Fatalf("setup batch: %+v", got)
+	}
+	get := func(phone string) (int, string) {
+		return call(t, http.MethodGet, b.srv.URL+"/api/v1/accounts/"+url.PathEscape(phone), "Bearer "+token, "")
+	}
+	status, text := get("+7 (916) 123-45-67")
+	if status != http.StatusOK {
+		t.Fatalf("GET account = %d %s", status, text)
+	}
+	var acct struct {
+		AccountID int64    `json:"account_id"`
+		Phones    []string `json:"phones"`
+		Balance   int64    `json:"balance"`
+		Debt      int64    `json:"debt"`
+		Lots      []struct {
+			ExpiresOn string `json:"expires_on"`
+			Points    int64  `json:"points"`
+		} `json:"lots"`
+		Operations []struct {
+			Kind   string `json:"kind"`
+			Points int64  `json:"points"`
+			Detail string `json:"detail"`
+		} `json:"operations"`
+	}
+	if err := json.Unmarshal([]byte(text), &acct); err != nil {
+		t.Fatal(err)
+	}
+	// a3 expired on 2026-01-01 (the clock is 2026-03-14); a2 at 01:30 Moscow on 1 March expires 2027-03-01.
+	if acct.Balance != 200 || acct.Debt != 0 || len(acct.Phones) != 1 || acct.Phones[0] != "+79161234567" {
+		t.Errorf("account = %s, want balance 200, one phone", text)
+	}
+	wantLots := "2026-04-01:100 2027-03-01:100"
+	var lots []string
+	for _, l := range acct.Lots {
+		lots = append(lots, fmt.Sprintf("%s:%d", l.ExpiresOn, l.Points))
+	}
+	if strings.Join(lots, " ") != wantLots {
+		t.Errorf("lots = %v, want %s", lots, wantLots)
+	}
+	if len(acct.Operations) != 3 || acct.Operations[0].Kind != "accrual" {
+		t.Errorf("operations = %+v, want 3 accruals", acct.Operations)
+	}
+	for _, tt := range []struct {
+		phone string
+		want  int
+	}{
+		{"89161234567", http.StatusOK},
+		{"+79990000000", http.StatusNotFound},
+		{"not-a-phone", http.StatusBadRequest},
+	} {
+		if status, text := get(tt.phone); status != tt.want {
+			t.Errorf("GET account %q = %d %s, want %d", tt.phone, status, text, tt.want)
+		}
+	}
+}
