@@ -70,7 +70,11 @@ func catalogItems(s State, in Input, cat, page int) (State, []Output) {
 		"Page", int64(page+1), "Pages", int64(pages), "Balance", r.Balance.Points))
 	out.Edit = true
 	for _, it := range items[page*PageSize : min((page+1)*PageSize, len(items))] {
-		out = out.WithButtons(Button{T("button.item", "Title", title(s, it), "Cost", it.Cost), cb("it", it.Code)})
+		label := "button.item"
+		if it.Cost > r.Balance.Points {
+			label = "button.item.locked" // still opens: the card says how many points are missing
+		}
+		out = out.WithButtons(Button{T(label, "Title", title(s, it), "Cost", it.Cost), cb("it", it.Code)})
 	}
 	var nav []Button
 	if page > 0 {
