@@ -104,6 +104,9 @@ func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links
 		tg.WithHTTPClient(opts.PollTimeout, opts.HTTPClient),
 		tg.WithDefaultHandler(func(_ context.Context, _ *tg.Bot, u *models.Update) { b.chats.push(u) }),
 		tg.WithNotAsyncHandlers(), // the dispatcher keeps each chat in order; the library would not
+		// Unbuffered: the library confirms a batch (the next getUpdates' offset) once it has handed the
+		// batch over, so an update must never sit in a buffer that a shutdown would drop.
+		tg.WithUpdatesChannelCap(0),
 		tg.WithAllowedUpdates(tg.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram", "err", err) }),
 		tg.WithCheckInitTimeout(10*time.Second),
