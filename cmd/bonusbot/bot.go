@@ -18,6 +18,9 @@ import (
 	"bonusbot/sms"
 )
 
+// redisPrefix starts every key bonusbot writes, so it can share a Redis with other programs.
+const redisPrefix = "bonusbot:"
+
 // channels are the ways subscribers talk to bonusbot (Telegram, the console) and the parts they
 // share: the dialogs engine, the words, the SMS gateway and the gift notices.
 type channels struct {
@@ -66,7 +69,7 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	opts.OnGift = c.notices.OnGift
 	store := ledger.NewStore(pool, opts)
 	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
-		dialogs.Options{Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL})
+		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL})
 	return store
 }
 
@@ -76,7 +79,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	var tgBot *bot.Bot
 	if c.cfg.BotToken != "" && c.cfg.BotMode == "polling" {
 		var err error
-		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{
+		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{Prefix: redisPrefix,
 			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate})
 		if err != nil {
 			return err
