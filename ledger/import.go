@@ -169,9 +169,12 @@ func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Tim
 	pending := make([][]stagedRow, len(parts))
 	var read int
 	var rejected []ImportError
-	send := func(p int) bool {
-		c := stagedChunk{read: read, rows: pending[p], rejected: rejected}
-		read, rejected, pending[p] = 0, nil, make([]stagedRow, 0, importChunk)
+	send := func(p int, counts bool) bool {
+		c := stagedChunk{rows: pending[p]}
+		if counts {
+			c.read, c.rejected, read, rejected = read, rejected, 0, nil
+		}
+		pending[p] = make([]stagedRow, 0, importChunk)
 		select {
 		case parts[p] <- c:
 			return true
@@ -201,12 +204,14 @@ func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Tim
 		}
 		p := partOf(st.phone, len(parts))
 		pending[p] = append(pending[p], st)
-		if len(pending[p]) == importChunk && !send(p) {
+		if len(pending[p]) == importChunk && !send(p, true) {
 			return ctx.Err()
 		}
 	}
+	// The last chunk sent carries the last counts, so progress reaches the total only at the very end.
 	for p := range parts {
-		if (len(pending[p]) > 0 || read > 0) && !send(p) {
+		last := p == len(parts)-1
+		if (len(pending[p]) > 0 || (last && read > 0)) && !send(p, last) {
 			return ctx.Err()
 		}
 	}
