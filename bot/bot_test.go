@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"bonusbot/bot"
 	"bonusbot/bot/bottest"
 	"bonusbot/dialogs"
@@ -470,5 +472,18 @@ func TestOnePollerPerToken(t *testing.T) {
 		if got := srv.Next(t, u.ID).Text; got != fmt.Sprint("m", i) {
 			t.Fatalf("answer %d = %q, want m%d", i, got, i)
 		}
+	}
+}
+
+func TestGroupChatterIsIgnored(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bot.Options{}, nil)
+	u := b.srv.User(511, "ru")
+	// The chatter comes from an English client, so an answer to it would be in English.
+	b.srv.Push(&models.Update{Message: &models.Message{Text: "hi all", From: &models.User{ID: u.ID + 1, LanguageCode: "en"},
+		Chat: models.Chat{ID: -100600, Type: models.ChatTypeGroup}}})
+	u.SayInGroup(-100600, "/help")
+	if c := b.srv.Next(t, -100600); !strings.Contains(c.Text, "личные") {
+		t.Errorf("first group reply = %q, want the answer to /help only", c.Text)
 	}
 }

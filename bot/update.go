@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-
 	"strings"
 	"time"
 
@@ -40,6 +39,9 @@ func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
 	lang := "ru"
 	if from := sender(u); from != nil {
 		lang = dialogs.PickLang(from.LanguageCode)
+	}
+	if u.CallbackQuery != nil {
+		b.answer(ctx, u.CallbackQuery.ID, "") // or the button keeps spinning
 	}
 	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T("error.internal")), nil)
 }
@@ -107,15 +109,20 @@ func isPrivate(u *models.Update) bool {
 	return chatID(u) > 0 // private chats have the user's (positive) id; groups are negative
 }
 
-// groupReply: in groups the bot only says "write to me in private" (to commands and mentions, which
-// is all Telegram delivers to a bot in privacy mode).
+// groupReply: in groups the bot only says "write to me in private", and only to commands and
+// mentions (all Telegram delivers in privacy mode; with it off, the group's chatter stays unanswered).
 func (b *Bot) groupReply(ctx context.Context, u *models.Update, chat int64, from *models.User) error {
 	text := b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("group.private"))
 	if u.CallbackQuery != nil {
 		b.answer(ctx, u.CallbackQuery.ID, text)
 		return nil
 	}
-	b.sendText(ctx, chat, text, nil)
+	for _, e := range u.Message.Entities {
+		if e.Type == models.MessageEntityTypeBotCommand || e.Type == models.MessageEntityTypeMention {
+			b.sendText(ctx, chat, text, nil)
+			return nil
+		}
+	}
 	return nil
 }
 
