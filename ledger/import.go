@@ -62,7 +62,7 @@ func (e ImportError) Error() string {
 // accounts for unknown phones); a row whose account owes debt goes through Accrue's own code so the
 // debt is paid off first. Bad rows are skipped and reported with their line, as Accrue would refuse
 // them; of two rows with one id and different phones, which one wins is not defined (the other is a
-// conflict). progress, if not nil, gets the number of rows done after each chunk commits.
+// conflict, whose phone may still be enrolled). progress, if not nil, gets the number of rows done after each chunk commits.
 //
 // A failed import has committed the chunks before the failure; run it again: applied rows then count as
 // duplicates. Each chunk holds its accounts' locks until it commits.
