@@ -15,6 +15,9 @@ func Handle(s State, in Input) (State, []Output) {
 	if cmd := command(in); cmd != "" {
 		return runCommand(s.menu(), in, cmd)
 	}
+	if in.Contact != nil && s.Step == StepGiftPhone { // a contact card names the recipient
+		in.Text = in.Contact.Phone
+	}
 	if step, ok := textSteps[s.Step]; ok {
 		return step(s, in)
 	}

@@ -54,6 +54,8 @@ func TestHandle(t *testing.T) {
 		{"unknown text", linked(), Input{Text: "как дела"}, "unknown.hint", StepMenu},
 		{"unknown command", linked(), Input{Command: "foo"}, "unknown.hint", StepMenu},
 		{"gift amount", gift, Input{Text: "1 000", Nonce: "n2"}, "gift.confirm", StepGiftConfirm},
+		{"gift recipient from a contact card", State{Lang: "ru", Account: 1, Own: "+79161234567", Step: StepGiftPhone, Until: at.Add(time.Minute)},
+			Input{Contact: &Contact{Phone: "+7 916 123-45-01", UserID: 77}}, "do:gift_lookup", StepGiftPhone},
 		{"gift amount too big", gift, Input{Text: "3001"}, "gift.amount.range", StepGiftAmount},
 		{"gift amount over balance", gift, Input{Text: "2001"}, "gift.amount.over_balance", StepGiftAmount},
 		{"gift amount not a number", gift, Input{Text: "много"}, "gift.amount.invalid", StepGiftAmount},
