@@ -127,27 +127,11 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	if perLine {
 		sum.lines = make(map[int32]AccrualResult, len(rows))
 	}
-	// The temp tables of a chunk are some tens of MB; the default 8 MB of temp buffers would spill them.
-	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
-	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
-	// That makes plan costs look huge, and JIT would then spend more compiling than the statement runs.
-	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
-		SET LOCAL enable_nestloop = off; SET LOCAL jit = off`); err != nil {
-		return sum, fmt.Errorf("settings: %w", err)
-	}
-	if _, err := tx.Exec(ctx, importStage); err != nil {
-		return sum, fmt.Errorf("stage: %w", err)
-	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
-		[]string{"line", "id", "phone", "category", "amount", "points", "occurred_at", "expires_on"},
-		&stageSource{rows: rows, i: -1})
-	if err != nil {
-		return sum, fmt.Errorf("copy: %w", err)
-	}
-	if err := execSteps(ctx, tx, []step{{"rules", importRows}}); err != nil {
+	if err := stageChunk(ctx, tx, rows); err != nil {
 		return sum, err
 	}
-	if sum.Enrolled, err = s.importEnrol(ctx, tx); err != nil {
+	var err error
+	if sum.Enrolled, err = importEnrol(ctx, tx); err != nil {
 		return sum, err
 	}
 	if err := execSteps(ctx, tx, []step{{"lock", importLockAccts}, {"recheck", importRecheck}}); err != nil {
@@ -159,29 +143,8 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 	}
 	// Usually every row is new and good; only otherwise is there a fate to find out and report.
 	withFates := first.RowsAffected() < int64(len(rows))
-	steps := []step{{"number", importOK}, {"lots", importLots}}
-	if withFates {
-		steps = append([]step{{"fate", importFate}}, steps...)
-	}
-	if err := execSteps(ctx, tx, steps); err != nil {
+	if err := writeChunk(ctx, tx, now, withFates, &sum); err != nil {
 		return sum, err
-	}
-	if _, err := tx.Exec(ctx, importJournal, now); err != nil {
-		return sum, fmt.Errorf("journal: %w", err)
-	}
-	if _, err := tx.Exec(ctx, importEvents, now); err != nil {
-		if isCode(err, "23505") { // a concurrent Accrue recorded one of these ids first
-			return sum, errRetry
-		}
-		return sum, fmt.Errorf("events: %w", err)
-	}
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(awarded), 0) FROM import_ok`).Scan(&sum.Accepted, &sum.Points); err != nil {
-		return sum, fmt.Errorf("count: %w", err)
-	}
-	if perLine {
-		if err := collectLines(ctx, tx, `SELECT line, false, account_id, awarded FROM import_ok`, sum.lines); err != nil {
-			return sum, err
-		}
 	}
 	if err := s.importInDebt(ctx, tx, now, &sum); err != nil {
 		return sum, err
@@ -197,6 +160,55 @@ func (s *Store) importChunkTx(ctx context.Context, tx pgx.Tx, rows []stagedRow, 
 		}
 	}
 	return sum, nil
+}
+
+// stageChunk COPYs the rows into import_stage and derives import_rows: rule, phone and early replay check.
+func stageChunk(ctx context.Context, tx pgx.Tx, rows []stagedRow) error {
+	// The temp tables of a chunk are some tens of MB; the default 8 MB of temp buffers would spill them.
+	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
+	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
+	// That makes plan costs look huge, and JIT would then spend more compiling than the statement runs.
+	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
+		SET LOCAL enable_nestloop = off; SET LOCAL jit = off`); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	if _, err := tx.Exec(ctx, importStage); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
+		[]string{"line", "id", "phone", "category", "amount", "points", "occurred_at", "expires_on"},
+		&stageSource{rows: rows, i: -1})
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	return execSteps(ctx, tx, []step{{"rules", importRows}})
+}
+
+// writeChunk numbers the applied rows and writes their lots, journal and billing events.
+func writeChunk(ctx context.Context, tx pgx.Tx, now time.Time, withFates bool, sum *chunkResult) error {
+	steps := []step{{"number", importOK}, {"lots", importLots}}
+	if withFates {
+		steps = append([]step{{"fate", importFate}}, steps...)
+	}
+	if err := execSteps(ctx, tx, steps); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, importJournal, now); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if _, err := tx.Exec(ctx, importEvents, now); err != nil {
+		if isCode(err, "23505") { // a concurrent Accrue recorded one of these ids first
+			return errRetry
+		}
+		return fmt.Errorf("events: %w", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(awarded), 0) FROM import_ok`).Scan(&sum.Accepted, &sum.Points); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	if sum.lines != nil {
+		return collectLines(ctx, tx, `SELECT line, false, account_id, awarded FROM import_ok`, sum.lines)
+	}
+	return nil
 }
 
 // stageSource feeds staged rows to COPY without allocating per row: pgx encodes each row's values
@@ -241,7 +253,7 @@ func collectLines(ctx context.Context, tx pgx.Tx, query string, into map[int32]A
 }
 
 // importEnrol gives each unknown phone of the chunk a new account and returns how many it enrolled.
-func (s *Store) importEnrol(ctx context.Context, tx pgx.Tx) (int, error) {
+func importEnrol(ctx context.Context, tx pgx.Tx) (int, error) {
 	tag, err := tx.Exec(ctx, importNewPhones)
 	if err != nil {
 		return 0, fmt.Errorf("new phones: %w", err)

@@ -65,14 +65,8 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	}
 	events := make([]ledger.Event, len(req.Events))
 	outcomes := make([]outcome, len(req.Events))
-	var good []ledger.Event
-	var goodAt []int // position in the batch of each good event
 	for i, raw := range req.Events {
 		events[i], outcomes[i].err = parseEvent(raw)
-		if outcomes[i].err == nil {
-			good = append(good, events[i])
-			goodAt = append(goodAt, i)
-		}
 	}
 	select {
 	case h.batches <- struct{}{}:
@@ -80,16 +74,35 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return // the client gave up while waiting; nothing was applied
 	}
-	results, errs, err := h.ledger.AccrueBatch(r.Context(), good)
-	if err != nil {
+	if err := h.apply(r, events, outcomes); err != nil {
 		// Nothing of the batch is half-done: billing resends it and finds what applied as duplicates.
 		h.fail(w, r, "accrue batch", err)
 		return
 	}
-	for k, i := range goodAt {
+	h.writeJSON(w, r, http.StatusOK, h.summarise(r, events, outcomes))
+}
+
+// apply sends the events that parsed to the ledger in one batch and fills in their outcomes.
+func (h *Handler) apply(r *http.Request, events []ledger.Event, outcomes []outcome) error {
+	var good []ledger.Event
+	var at []int // position in the request of each good event
+	for i, ev := range events {
+		if outcomes[i].err == nil {
+			good, at = append(good, ev), append(at, i)
+		}
+	}
+	results, errs, err := h.ledger.AccrueBatch(r.Context(), good)
+	if err != nil {
+		return err
+	}
+	for k, i := range at {
 		outcomes[i] = outcome{duplicate: results[k].Duplicate, err: errs[k]}
 	}
+	return nil
+}
 
+// summarise counts the outcomes and lists the refused events with their codes, logging any fault.
+func (h *Handler) summarise(r *http.Request, events []ledger.Event, outcomes []outcome) accrualsResponse {
 	resp := accrualsResponse{Rejected: []rejected{}}
 	for i, o := range outcomes {
 		switch {
@@ -105,7 +118,7 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 			resp.Accepted++
 		}
 	}
-	h.writeJSON(w, r, http.StatusOK, resp)
+	return resp
 }
 
 // parseEvent decodes one event on its own, so a malformed event is refused without spoiling the batch.
