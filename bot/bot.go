@@ -132,6 +132,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		if err != nil {
 			return nil // ctx ended while waiting
 		}
+		// A webhook left by an earlier BOT_MODE=webhook would make every getUpdates fail with 409.
+		if _, err := b.api.DeleteWebhook(held, &tg.DeleteWebhookParams{}); err != nil {
+			b.log.Warn("deleteWebhook failed", "err", err)
+		}
 		if err := b.setCommands(ctx); err != nil {
 			b.log.Warn("setMyCommands failed", "err", err)
 		}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -77,7 +79,7 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 // finishes what is in hand.
 func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
 	var tgBot *bot.Bot
-	if c.cfg.BotToken != "" && c.cfg.BotMode == "polling" {
+	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
 		var err error
 		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{Prefix: redisPrefix,
 			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate})
@@ -92,6 +94,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	if withConsole {
 		con, err := newConsole(ctx, store, c.engine, c.texts, "", os.Stdout)
 		if err != nil {
+			c.notices.Stop(context.WithoutCancel(ctx))
 			return err
 		}
 		go func() {
@@ -101,15 +104,24 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 			c.log.Info("console closed; the server keeps running")
 		}()
 	}
-	if tgBot != nil {
+	var runErr error
+	switch {
+	case tgBot != nil && c.cfg.BotMode == "webhook":
+		ln, err := net.Listen("tcp", c.cfg.WebhookAddr)
+		if err != nil {
+			runErr = fmt.Errorf("webhook: %w", err)
+			break
+		}
+		runErr = tgBot.RunWebhook(ctx, ln, c.cfg.WebhookURL, c.cfg.WebhookSecret)
+	case tgBot != nil:
 		if err := tgBot.Run(ctx); err != nil { // until ctx ends; then it answers the updates in hand
 			c.log.Error("telegram", "err", err)
 		}
-	} else {
+	default:
 		c.log.Info("telegram is off (TELEGRAM_BOT_TOKEN empty or BOT_MODE=off)")
 		<-ctx.Done()
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	return c.notices.Stop(stopCtx)
+	return errors.Join(runErr, c.notices.Stop(stopCtx))
 }

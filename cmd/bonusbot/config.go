@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -23,7 +24,10 @@ type Config struct {
 
 	BotToken       string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
 	TelegramAPIURL string        // the Bot API server
-	BotMode        string        // polling or off
+	BotMode        string        // polling, webhook or off
+	WebhookURL     string        // BOT_MODE=webhook: the public https URL Telegram posts updates to
+	WebhookSecret  string        // BOT_MODE=webhook: Telegram echoes it in every request
+	WebhookAddr    string        // BOT_MODE=webhook: where to listen for them
 	BotUserRate    int           // messages a user may send a minute
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
@@ -39,6 +43,7 @@ var configDefaults = map[string]string{
 
 	"TELEGRAM_API_URL": "https://api.telegram.org",
 	"BOT_MODE":         "polling",
+	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
 	"DIALOG_TTL":       "15m",
 }
@@ -85,8 +90,12 @@ func (c *Config) loadBot(get func(string) string) error {
 	}
 	switch c.BotMode = get("BOT_MODE"); c.BotMode {
 	case "polling", "off":
+	case "webhook":
+		if err := c.loadWebhook(get); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("config: BOT_MODE: want polling or off, got %q", c.BotMode)
+		return fmt.Errorf("config: BOT_MODE: want polling, webhook or off, got %q", c.BotMode)
 	}
 	n, err := strconv.Atoi(get("BOT_USER_RATE"))
 	if err != nil || n < 1 {
@@ -99,14 +108,35 @@ func (c *Config) loadBot(get func(string) string) error {
 	return nil
 }
 
+// webhookSecret is what Telegram accepts as secret_token.
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
+
+// loadWebhook reads what BOT_MODE=webhook needs.
+func (c *Config) loadWebhook(get func(string) string) error {
+	c.WebhookURL, c.WebhookSecret, c.WebhookAddr = get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), get("WEBHOOK_ADDR")
+	if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("config: WEBHOOK_URL: BOT_MODE=webhook needs the public https URL, got %q", redactURL(c.WebhookURL))
+	}
+	if !webhookSecret.MatchString(c.WebhookSecret) {
+		return fmt.Errorf("config: WEBHOOK_SECRET: BOT_MODE=webhook needs 16 to 256 of A-Z, a-z, 0-9, _ and -")
+	}
+	if _, _, err := net.SplitHostPort(c.WebhookAddr); err != nil {
+		return fmt.Errorf("config: WEBHOOK_ADDR: %w", err)
+	}
+	return nil
+}
+
 // LogValue keeps secrets out of logs.
 func (c Config) LogValue() slog.Value {
-	token, botToken := "", ""
+	token, botToken, hookSecret := "", "", ""
 	if c.IngestToken != "" {
 		token = "<redacted>"
 	}
 	if c.BotToken != "" {
 		botToken = "<redacted>"
+	}
+	if c.WebhookSecret != "" {
+		hookSecret = "<redacted>"
 	}
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
@@ -118,6 +148,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("telegram_bot_token", botToken),
 		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
 		slog.String("bot_mode", c.BotMode),
+		slog.String("webhook_url", redactURL(c.WebhookURL)),
+		slog.String("webhook_secret", hookSecret),
+		slog.String("webhook_addr", c.WebhookAddr),
 		slog.Int("bot_user_rate", c.BotUserRate),
 		slog.Duration("dialog_ttl", c.DialogTTL),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
