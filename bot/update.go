@@ -138,7 +138,7 @@ func (b *Bot) allow(ctx context.Context, from *models.User, chat int64) (bool, e
 
 // input maps an update to what the dialogs understand.
 func input(u *models.Update, from *models.User, chat int64) dialogs.Input {
-	in := dialogs.Input{Channel: Channel, UserID: from.ID, ChatID: chat, LangCode: from.LanguageCode}
+	in := dialogs.Input{Channel: Channel, UpdateID: u.ID, UserID: from.ID, ChatID: chat, LangCode: from.LanguageCode}
 	if cq := u.CallbackQuery; cq != nil {
 		in.Data = cq.Data
 		return in

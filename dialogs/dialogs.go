@@ -19,6 +19,7 @@ type Contact struct {
 // Input is one thing a user did: a text, a command, a button press or a shared contact.
 type Input struct {
 	Channel   string // "telegram", "console"
+	UpdateID  int64  // the channel's id of this update, for logs
 	UserID    int64
 	ChatID    int64
 	LangCode  string // the channel's idea of the user's language ("ru", "en-GB"); used until the user picks one

@@ -148,7 +148,8 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 		}
 		r := e.run(ctx, &s, in, *eff)
 		if r.Err != nil && !IsRefusal(r.Err) {
-			e.log.ErrorContext(ctx, "effect failed", "effect", eff.Kind, "channel", in.Channel, "user_id", in.UserID, "err", r.Err)
+			e.log.ErrorContext(ctx, "effect failed", "effect", eff.Kind, "channel", in.Channel, "update_id", in.UpdateID,
+				"user_id", in.UserID, "err", r.Err)
 		}
 		s, outs = Continue(s, in, *eff, r)
 	}
