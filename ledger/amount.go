@@ -11,7 +11,7 @@ import (
 // because a silently rounded amount would mint or lose points.
 func ParseAmount(s string) (int64, error) {
 	t := strings.TrimSpace(s)
-	t = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "").Replace(t)
+	t = digitGroupSeparators.Replace(t)
 	t = strings.Replace(t, ",", ".", 1)
 	whole, frac, hasDot := strings.Cut(t, ".")
 	if whole == "" || !allDigits(whole) || (hasDot && (len(frac) == 0 || len(frac) > 2 || !allDigits(frac))) {
@@ -27,6 +27,9 @@ func ParseAmount(s string) (int64, error) {
 	kop, _ := strconv.ParseInt(frac, 10, 64)
 	return rub*100 + kop, nil
 }
+
+// digitGroupSeparators are the ways billing groups thousands; built once, as ParseAmount runs per CSV row.
+var digitGroupSeparators = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "")
 
 func allDigits(s string) bool {
 	for _, r := range s {

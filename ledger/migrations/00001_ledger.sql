@@ -18,9 +18,12 @@ CREATE TABLE phones (
 CREATE INDEX phones_account_idx ON phones (account_id);
 
 -- One lot per (account, expiry date): accruals landing on the same expiry date merge.
+-- Lots, billing events and journal lines carry account ids without foreign keys: the ledger writes them
+-- only in transactions that hold the account's lock, accounts are never deleted, and the checks cost bulk
+-- imports and the sweep a large share of their time.
 CREATE TABLE lots (
     id         bigserial PRIMARY KEY,
-    account_id bigint NOT NULL REFERENCES accounts (id),
+    account_id bigint NOT NULL,
     expires_on date   NOT NULL,             -- usable through this local date, burns at the next local midnight
     points     bigint NOT NULL CHECK (points >= 0),
     UNIQUE (account_id, expires_on)
@@ -38,9 +41,7 @@ CREATE TABLE journal (
     tx_id      bigint      NOT NULL,
     kind       text        NOT NULL,        -- accrual, reversal, redeem, refund, gift, expiry, adjustment
     book       text        NOT NULL CHECK (book IN ('lot', 'debt', 'issuance', 'redemption', 'expiry', 'adjustment')),
-    -- No foreign key: every entry is written by the ledger in the transaction that locked its account, and
-    -- accounts are never deleted; the check would cost the sweep a third of its time.
-    account_id bigint,
+    account_id bigint,                      -- no foreign key, as for lots
     expires_on date,
     points     bigint      NOT NULL,
     detail     text        NOT NULL DEFAULT '', -- category, item code, counterparty phone, reversed event id
@@ -82,14 +83,16 @@ CREATE TABLE billing_events (
     category       text,
     amount_kopecks bigint,
     points         bigint,
-    reverses       text UNIQUE REFERENCES billing_events (id),
+    reverses       text,                   -- the accrual this reversal claws back (checked before insert)
     occurred_at    timestamptz NOT NULL,
-    account_id     bigint      NOT NULL REFERENCES accounts (id),
+    account_id     bigint      NOT NULL,
     awarded        bigint      NOT NULL,   -- points credited (accrual) or clawed back (reversal)
     expires_on     date,                   -- the lot an accrual went into
     tx_id          bigint      NOT NULL,
     received_at    timestamptz NOT NULL
 );
+-- One reversal per accrual; most events reverse nothing, so they stay out of the index.
+CREATE UNIQUE INDEX billing_events_reverses_key ON billing_events (reverses) WHERE reverses IS NOT NULL;
 -- History shows when an accrual was earned, not when billing got round to sending it.
 CREATE INDEX billing_events_tx_idx ON billing_events (tx_id);
 
