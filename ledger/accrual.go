@@ -99,7 +99,9 @@ func (s *Store) accrueTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time
 		return AccrualResult{}, ErrAccountBlocked
 	}
 	expiresOn := s.ExpiryFor(ev.OccurredAt)
-	j := journalTx{kind: "accrual", detail: ev.Category, at: now}
+	// An accrual is dated by its event: history shows when the points were earned. received_at keeps
+	// when billing sent it.
+	j := journalTx{kind: "accrual", detail: ev.Category, at: ev.OccurredAt}
 	payDebt := min(points, acct.debt)
 	j.add(bookIssuance, 0, time.Time{}, -points)
 	j.add(bookDebt, accountID, time.Time{}, payDebt)

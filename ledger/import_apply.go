@@ -107,7 +107,7 @@ const (
 		INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, detail, at)
 		SELECT o.tx_id, 'accrual', b.book,
 		       CASE WHEN b.book = 'lot' THEN o.account_id END, CASE WHEN b.book = 'lot' THEN o.expires_on END,
-		       CASE WHEN b.book = 'lot' THEN o.awarded ELSE -o.awarded END, o.category, $1
+		       CASE WHEN b.book = 'lot' THEN o.awarded ELSE -o.awarded END, o.category, o.occurred_at
 		FROM import_ok o CROSS JOIN (VALUES (1, 'issuance'), (2, 'lot')) AS b(ord, book)
 		WHERE o.awarded > 0
 		ORDER BY o.tx_id, b.ord`
@@ -193,7 +193,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, now time.Time, withFates bool, s
 	if err := execSteps(ctx, tx, steps); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, importJournal, now); err != nil {
+	if _, err := tx.Exec(ctx, importJournal); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	if _, err := tx.Exec(ctx, importEvents, now); err != nil {

@@ -79,22 +79,16 @@ func (s *Store) History(ctx context.Context, accountID, beforeTx int64, limit in
 	if beforeTx <= 0 {
 		beforeTx = 1<<63 - 1
 	}
-	// An accrual or reversal is dated by its billing event; everything else by when the ledger changed.
 	rows, err := s.pool.Query(ctx, `
-		SELECT h.tx_id, h.kind, h.points, coalesce(e.occurred_at, h.at), h.detail
-		FROM (
-			SELECT tx_id,
-			       CASE WHEN kind = 'gift' AND sum(points) < 0 THEN 'gift_out'
-			            WHEN kind = 'gift' THEN 'gift_in' ELSE kind END AS kind,
-			       sum(points) AS points, min(at) AS at, min(detail) AS detail
-			FROM journal
-			WHERE account_id = $1 AND tx_id < $2
-			GROUP BY tx_id, kind
-			ORDER BY tx_id DESC
-			LIMIT $3
-		) h
-		LEFT JOIN billing_events e ON e.tx_id = h.tx_id AND h.kind IN ('accrual', 'reversal')
-		ORDER BY h.tx_id DESC`, accountID, beforeTx, limit)
+		SELECT tx_id,
+		       CASE WHEN kind = 'gift' AND sum(points) < 0 THEN 'gift_out'
+		            WHEN kind = 'gift' THEN 'gift_in' ELSE kind END,
+		       sum(points), min(at), min(detail)
+		FROM journal
+		WHERE account_id = $1 AND tx_id < $2
+		GROUP BY tx_id, kind
+		ORDER BY tx_id DESC
+		LIMIT $3`, accountID, beforeTx, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

@@ -47,7 +47,7 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 	}
 	taken := pickLots(originalLotFirst(lots, origLot), awarded)
 	debt := awarded - sumLots(taken)
-	j := journalTx{kind: "reversal", detail: ev.Reverses, at: now}
+	j := journalTx{kind: "reversal", detail: ev.Reverses, at: ev.OccurredAt}
 	j.lots(accountID, taken, -1, "")
 	j.add(bookDebt, accountID, time.Time{}, -debt)
 	j.add(bookIssuance, 0, time.Time{}, awarded)

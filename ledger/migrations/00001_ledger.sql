@@ -45,7 +45,7 @@ CREATE TABLE journal (
     expires_on date,
     points     bigint      NOT NULL,
     detail     text        NOT NULL DEFAULT '', -- category, item code, counterparty phone, reversed event id
-    at         timestamptz NOT NULL,
+    at         timestamptz NOT NULL,        -- when it took effect: an accrual's or reversal's event time, else now
     CHECK ((book IN ('lot', 'debt')) = (account_id IS NOT NULL)),
     CHECK ((book = 'lot') = (expires_on IS NOT NULL))
 );
@@ -93,8 +93,6 @@ CREATE TABLE billing_events (
 );
 -- One reversal per accrual; most events reverse nothing, so they stay out of the index.
 CREATE UNIQUE INDEX billing_events_reverses_key ON billing_events (reverses) WHERE reverses IS NOT NULL;
--- History shows when an accrual was earned, not when billing got round to sending it.
-CREATE INDEX billing_events_tx_idx ON billing_events (tx_id);
 
 CREATE TABLE catalog_items (
     code     text PRIMARY KEY,
