@@ -21,20 +21,20 @@ func itemCard(s State, in Input, edit bool) (State, []Output) {
 	}
 	it, bal := r.Item, r.Balance.Points
 	name := title(s, it)
-	back := Button{T("button.back"), cb("cat")}
+	catalog := Button{T("button.catalog"), cb("cat")} // "see what is available now"
 	var out Output
 	switch {
 	case !it.Active:
-		out = Say(T("redeem.unavailable")).WithButtons(back)
+		out = Say(T("redeem.unavailable")).WithButtons(catalog)
 	case it.Stock != nil && *it.Stock == 0:
-		out = Say(T("redeem.out_of_stock")).WithButtons(back)
+		out = Say(T("redeem.out_of_stock")).WithButtons(catalog)
 	case it.Cost > bal:
 		out = Say(T("item.card", "Title", name, "Cost", it.Cost),
-			T("redeem.short", "Missing", it.Cost-bal, "Title", name)).WithButtons(back)
-	default:
+			T("redeem.short", "Missing", it.Cost-bal, "Title", name)).WithButtons(catalog)
+	default: // UX: what, how much, the balance after; [Обменять] [Отмена]
 		s.Step, s.Code, s.Points, s.Nonce = StepRedeemConfirm, it.Code, it.Cost, in.Nonce
 		out = Say(T("redeem.confirm", "Title", name, "Cost", it.Cost, "After", bal-it.Cost)).WithButtons(
-			Button{T("button.redeem"), cb("rc", it.Code, it.Cost, in.Nonce)}, back)
+			Button{T("button.redeem"), cb("rc", it.Code, it.Cost, in.Nonce)}, Button{T("button.cancel"), cb("x")})
 	}
 	out.Edit = edit
 	return s, []Output{out}
