@@ -51,10 +51,10 @@ func (s *Store) Expire(ctx context.Context, at time.Time, batch int) (ExpiryResu
 	}
 }
 
-// sweepCursor is the last (expires_on, id) a sweep batch burnt.
+// sweepCursor is the last lot, by (expires_on, account_id), a sweep batch burnt.
 type sweepCursor struct {
 	expiresOn time.Time
-	id        int64
+	accountID int64
 }
 
 func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, after sweepCursor) (ExpiryResult, sweepCursor, error) {
@@ -65,17 +65,17 @@ func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, aft
 	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (out, error) {
 		var o out
 		var lastOn *time.Time
-		var lastID *int64
+		var lastAccount *int64
 		// One statement: pick due lots past the cursor, delete them, and journal each burnt lot against
 		// the expiry book under one journal transaction.
 		err := tx.QueryRow(ctx, `
 			WITH due AS (
-				SELECT id FROM lots
-				WHERE expires_on < $1 AND (expires_on, id) > ($3::date, $4::bigint)
-				ORDER BY expires_on, id LIMIT $2 FOR UPDATE SKIP LOCKED
+				SELECT account_id, expires_on FROM lots
+				WHERE expires_on < $1 AND (expires_on, account_id) > ($3::date, $4::bigint)
+				ORDER BY expires_on, account_id LIMIT $2 FOR UPDATE SKIP LOCKED
 			), gone AS (
-				DELETE FROM lots USING due WHERE lots.id = due.id
-				RETURNING lots.id, lots.account_id, lots.expires_on, lots.points
+				DELETE FROM lots USING due WHERE lots.account_id = due.account_id AND lots.expires_on = due.expires_on
+				RETURNING lots.account_id, lots.expires_on, lots.points
 			), txid AS (
 				SELECT nextval('journal_tx_seq') AS v
 			), burnt AS (
@@ -85,17 +85,17 @@ func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, aft
 				SELECT txid.v, 'expiry', 'expiry', NULL, NULL, sum(points), $5::timestamptz FROM gone, txid GROUP BY txid.v HAVING sum(points) > 0
 				RETURNING book, points
 			), last AS (
-				SELECT expires_on, id FROM gone ORDER BY expires_on DESC, id DESC LIMIT 1
+				SELECT expires_on, account_id FROM gone ORDER BY expires_on DESC, account_id DESC LIMIT 1
 			)
 			SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0),
-			       (SELECT expires_on FROM last), (SELECT id FROM last)`,
-			today, batch, after.expiresOn, after.id, s.now()).Scan(&o.r.Lots, &o.r.Points, &lastOn, &lastID)
+			       (SELECT expires_on FROM last), (SELECT account_id FROM last)`,
+			today, batch, after.expiresOn, after.accountID, s.now()).Scan(&o.r.Lots, &o.r.Points, &lastOn, &lastAccount)
 		if err != nil {
 			return out{}, fmt.Errorf("sweep: %w", err)
 		}
 		o.next = after
 		if lastOn != nil {
-			o.next = sweepCursor{*lastOn, *lastID}
+			o.next = sweepCursor{*lastOn, *lastAccount}
 		}
 		return o, nil
 	})

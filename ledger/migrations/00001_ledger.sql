@@ -22,14 +22,13 @@ CREATE INDEX phones_account_idx ON phones (account_id);
 -- only in transactions that hold the account's lock, accounts are never deleted, and the checks cost bulk
 -- imports and the sweep a large share of their time.
 CREATE TABLE lots (
-    id         bigserial PRIMARY KEY,
     account_id bigint NOT NULL,
     expires_on date   NOT NULL,             -- usable through this local date, burns at the next local midnight
     points     bigint NOT NULL CHECK (points >= 0),
-    UNIQUE (account_id, expires_on)
+    PRIMARY KEY (account_id, expires_on)
 );
--- The sweep walks due lots in (expires_on, id) order with a cursor, so it never rescans what it burnt.
-CREATE INDEX lots_expires_idx ON lots (expires_on, id);
+-- The sweep walks due lots in (expires_on, account_id) order with a cursor, so it never rescans what it burnt.
+CREATE INDEX lots_expires_idx ON lots (expires_on, account_id);
 
 -- Journal entries. A transaction (tx_id) is a set of entries summing to zero. Books:
 --   lot        points in an account's lot (account_id, expires_on set)
