@@ -50,6 +50,18 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 	var accrued, orders []int64
 	var eventIDs []string
 
+	// withAccount runs fn on the phone's account; a phone no accrual has enrolled yet is a no-op.
+	withAccount := func(phone string, fn func(id int64) error) error {
+		acct, err := store.AccountByPhone(ctx, phone)
+		if errors.Is(err, ledger.ErrUnknownPhone) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(acct.ID)
+	}
+
 	rapid.Check(t, func(rt *rapid.T) {
 		type op func() error
 		n := rapid.IntRange(1, 12).Draw(rt, "ops")
@@ -74,45 +86,34 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 			case 2:
 				pick := rapid.IntRange(0, 1000).Draw(rt, fmt.Sprint("rev", i))
 				ops = append(ops, func() error {
-					mu.Lock()
-					if len(eventIDs) == 0 {
-						mu.Unlock()
+					orig, ok := pickOne(&mu, &eventIDs, pick)
+					if !ok {
 						return nil
 					}
-					orig := eventIDs[pick%len(eventIDs)]
-					mu.Unlock()
 					_, err := store.Accrue(ctx, ledger.Event{ID: fmt.Sprint("rev", eventSeq.Add(1)), Reverses: orig, OccurredAt: clock.Now()})
 					return err
 				})
 			case 3:
 				code := rapid.SampledFrom([]string{"22", "9"}).Draw(rt, fmt.Sprint("code", i))
 				ops = append(ops, func() error {
-					acct, err := store.AccountByPhone(ctx, phone)
-					if errors.Is(err, ledger.ErrUnknownPhone) {
-						return nil
-					}
-					if err != nil {
+					return withAccount(phone, func(id int64) error {
+						o, err := store.Redeem(ctx, ledger.RedeemRequest{AccountID: id, Code: code})
+						if err == nil {
+							mu.Lock()
+							orders = append(orders, o.ID)
+							mu.Unlock()
+						}
 						return err
-					}
-					o, err := store.Redeem(ctx, ledger.RedeemRequest{AccountID: acct.ID, Code: code})
-					if err == nil {
-						mu.Lock()
-						orders = append(orders, o.ID)
-						mu.Unlock()
-					}
-					return err
+					})
 				})
 			case 4:
 				pick := rapid.IntRange(0, 1000).Draw(rt, fmt.Sprint("order", i))
 				fail := rapid.Bool().Draw(rt, fmt.Sprint("fail", i))
 				ops = append(ops, func() error {
-					mu.Lock()
-					if len(orders) == 0 {
-						mu.Unlock()
+					id, ok := pickOne(&mu, &orders, pick)
+					if !ok {
 						return nil
 					}
-					id := orders[pick%len(orders)]
-					mu.Unlock()
 					var err error
 					if fail {
 						_, err = store.FailOrder(ctx, id)
@@ -125,18 +126,10 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 				to := rapid.SampledFrom(phones).Draw(rt, fmt.Sprint("to", i))
 				pts := rapid.Int64Range(1, ledger.MaxGift).Draw(rt, fmt.Sprint("pts", i))
 				ops = append(ops, func() error {
-					from, err := store.AccountByPhone(ctx, phone)
-					if errors.Is(err, ledger.ErrUnknownPhone) {
-						return nil
-					}
-					if err != nil {
+					return withAccount(phone, func(id int64) error {
+						_, err := store.Gift(ctx, ledger.GiftRequest{From: id, To: to, Points: pts})
 						return err
-					}
-					_, err = store.Gift(ctx, ledger.GiftRequest{From: from.ID, To: to, Points: pts})
-					if errors.Is(err, ledger.ErrUnknownPhone) {
-						return nil
-					}
-					return err
+					})
 				})
 			case 6:
 				ops = append(ops, func() error {
@@ -146,14 +139,7 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 			case 7:
 				block := rapid.Bool().Draw(rt, fmt.Sprint("block", i))
 				ops = append(ops, func() error {
-					acct, err := store.AccountByPhone(ctx, phone)
-					if errors.Is(err, ledger.ErrUnknownPhone) {
-						return nil
-					}
-					if err != nil {
-						return err
-					}
-					return store.SetBlocked(ctx, acct.ID, block)
+					return withAccount(phone, func(id int64) error { return store.SetBlocked(ctx, id, block) })
 				})
 			}
 		}
@@ -190,4 +176,15 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pickOne returns (*list)[pick % len], read under mu, or false while the list is empty.
+func pickOne[T any](mu *sync.Mutex, list *[]T, pick int) (T, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	var zero T
+	if len(*list) == 0 {
+		return zero, false
+	}
+	return (*list)[pick%len(*list)], true
 }
