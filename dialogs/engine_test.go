@@ -445,3 +445,32 @@ func TestUnlinkAndAddPhone(t *testing.T) {
 	want(t, u.press(button(t, r, "1:ul:")), "unlink.done")
 	want(t, u.cmd("balance"), "link.welcome")
 }
+
+func TestHistoryPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	points := make([]int64, dialogs.HistoryPage+3)
+	for i := range points {
+		points[i] = int64(10 + i)
+	}
+	b.member(t, "+79161234567", points...)
+	u := b.user(t, 112)
+	u.link("+79161234567")
+
+	r := u.cmd("history")
+	first := want(t, r, "history.title")
+	if n := len(first.Lines) - 1; n != dialogs.HistoryPage {
+		t.Fatalf("first page has %d operations, want %d", n, dialogs.HistoryPage)
+	}
+	r = u.press(button(t, r, "1:h:"))
+	older := want(t, r, "history.title")
+	if n := len(older.Lines) - 1; n != 3 || !older.Edit {
+		t.Errorf("second page: %d operations (edit %v), want 3 as an edit", n, older.Edit)
+	}
+	if len(older.Buttons) != 0 {
+		t.Errorf("the last page offers %v, want no older button", older.Buttons)
+	}
+	if got, want := older.Lines[1].Args["Points"], int64(12); got != want {
+		t.Errorf("second page starts with %v points, want the third-oldest accrual (%d)", got, want)
+	}
+}
