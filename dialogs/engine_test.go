@@ -474,3 +474,29 @@ func TestHistoryPages(t *testing.T) {
 		t.Errorf("second page starts with %v points, want the third-oldest accrual (%d)", got, want)
 	}
 }
+
+// TestRedeemPriceChanged: a card confirmed after its price changed charges nothing.
+func TestRedeemPriceChanged(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.catalog(t)
+	acct := b.member(t, "+79161234567", 1000)
+	u := b.user(t, 113)
+	u.link("+79161234567")
+
+	confirm := button(t, u.say("22"), "1:rc:22:299:")
+	if err := b.store.UpsertItems(context.Background(), []ledger.Item{
+		{Code: "22", Category: "communication", TitleRU: "100 SMS", TitleEN: "100 SMS", Cost: 350, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, u.press(confirm), "redeem.price_changed")
+	if got := b.balance(t, acct); got != 1000 {
+		t.Errorf("balance = %d, want 1000 (nothing charged)", got)
+	}
+	zero := int64(0)
+	if err := b.store.UpsertItems(context.Background(), []ledger.Item{
+		{Code: "23", Category: "communication", TitleRU: "100 минут", TitleEN: "100 minutes", Cost: 399, Stock: &zero, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, u.say("23"), "redeem.out_of_stock")
+}
