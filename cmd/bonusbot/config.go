@@ -152,7 +152,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("webhook_secret", hookSecret),
 		slog.String("webhook_addr", c.WebhookAddr),
 		slog.Int("bot_user_rate", c.BotUserRate),
-		slog.Duration("dialog_ttl", c.DialogTTL),
+		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
 	)
 }
