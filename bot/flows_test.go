@@ -9,12 +9,12 @@ import (
 
 	"bonusbot/bot"
 	"bonusbot/bot/bottest"
+	"bonusbot/bot/notify"
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
-	"bonusbot/notify"
 )
 
 func TestForecastHistoryLanguageUnlink(t *testing.T) {

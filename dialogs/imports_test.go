@@ -17,7 +17,7 @@ func TestImports(t *testing.T) {
 		{"bonusbot/dialogs", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/", "bonusbot/bot", "bonusbot/locales"}},
 		{"bonusbot/locales", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/"}},
 		{"bonusbot/ledger", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/", "github.com/redis/", "github.com/nicksnyder/", "bonusbot/dialogs", "bonusbot/bot"}},
-		{"bonusbot/sms", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/"}},
+		{"bonusbot/bot/sms", "{{join .Deps \"\\n\"}}", []string{"github.com/go-telegram/"}},
 		{"bonusbot/dialogs", "{{join .Imports \"\\n\"}}", []string{"github.com/jackc/pgx"}},
 		{"bonusbot/bot", "{{join .Imports \"\\n\"}}", []string{"github.com/jackc/pgx"}},
 		{"bonusbot/locales", "{{join .Imports \"\\n\"}}", []string{"github.com/jackc/pgx"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,12 +12,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// defaultMaxConns is the pool size when DATABASE_URL does not set pool_max_conns.
+const defaultMaxConns = 20
+
 // Connect opens a pool to databaseURL, creating the database first if it does not exist yet
 // (so `bonusbot migrate` works on a fresh server).
 func Connect(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: connect: %w", err)
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgxpool's default (max(4, cores)) starves a bot whose every update reads the ledger while
+		// ingest batches and gift commits hold connections; pool_max_conns in the URL overrides this.
+		cfg.MaxConns = defaultMaxConns
 	}
 	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
 		return nil, err

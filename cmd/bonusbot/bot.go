@@ -13,11 +13,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
+	"bonusbot/bot/notify"
+	"bonusbot/bot/sms"
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
 	"bonusbot/locales"
-	"bonusbot/notify"
-	"bonusbot/sms"
 )
 
 // redisPrefix starts every key bonusbot writes, so it can share a Redis with other programs.

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"bonusbot/bot/notify"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
-	"bonusbot/notify"
 )
 
 type chat struct{ got chan string }
