@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,24 +19,56 @@ type ExpiryResult struct {
 // DefaultExpiryBatch bounds how many lots one sweep transaction locks.
 const DefaultExpiryBatch = 10000
 
+// sweepWorkers is how many transactions a sweep runs side by side: the work is CPU-bound in Postgres,
+// and SKIP LOCKED lets the workers share it without waiting on each other.
+const sweepWorkers = 2
+
 // Expire burns every lot whose date is before the local date of at, in transactions of at most batch
 // lots. It locks lots with SKIP LOCKED and no account locks, so it never waits on spending or on another
-// sweep: two sweeps at once split the work, and a rerun finds nothing left to do.
+// sweep: concurrent sweeps (its own workers, or another process) split the work, and a rerun finds
+// nothing left to do.
 func (s *Store) Expire(ctx context.Context, at time.Time, batch int) (ExpiryResult, error) {
 	if batch <= 0 {
 		batch = DefaultExpiryBatch
 	}
 	today := s.LocalDate(at)
+	var (
+		mu    sync.Mutex
+		total ExpiryResult
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for range sweepWorkers {
+		wg.Go(func() {
+			r, err := s.sweep(ctx, today, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			total.Lots += r.Lots
+			total.Points += r.Points
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return total, fmt.Errorf("expire: %w", err)
+	}
+	return total, nil
+}
+
+// sweep is one worker. A cursor pass walks the due lots once; lots it skipped because another
+// transaction held them are picked up by the next pass from the start. It ends with a pass that finds
+// nothing.
+func (s *Store) sweep(ctx context.Context, today time.Time, batch int) (ExpiryResult, error) {
 	var total ExpiryResult
-	// A cursor pass walks the due lots once; lots it skipped because another transaction held them are
-	// picked up by the next pass from the start. The sweep ends with a pass that finds nothing.
 	for {
 		var pass ExpiryResult
 		cursor := sweepCursor{}
 		for {
 			r, next, err := s.expireBatch(ctx, today, batch, cursor)
 			if err != nil {
-				return total, fmt.Errorf("expire: %w", err)
+				return total, err
 			}
 			pass.Lots += r.Lots
 			pass.Points += r.Points
