@@ -33,7 +33,9 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	case EffHistory:
 		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
 	case EffGiftStart:
-		err = e.giftPaused(ctx, s.Account, in)
+		if err = e.giftPaused(ctx, s.Account, in); err == nil {
+			err = e.ledger.CheckGift(ctx, s.Account, 0) // already gifted today: say so before asking anything
+		}
 	case EffGiftLookup:
 		r, err = e.giftLookup(ctx, s, in, eff.Phone)
 	case EffGift:
@@ -140,6 +142,9 @@ func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone strin
 		return Result{}, err
 	case a.ID == s.Account:
 		return Result{}, ledger.ErrGiftToSelf
+	}
+	if err := e.ledger.CheckGift(ctx, s.Account, a.ID); err != nil {
+		return Result{}, err // an eleventh person this month
 	}
 	bal, err := e.ledger.Balance(ctx, s.Account)
 	if err != nil {

@@ -27,6 +27,7 @@ type Ledger interface {
 	Item(ctx context.Context, code string) (ledger.Item, error)
 	Redeem(ctx context.Context, req ledger.RedeemRequest) (ledger.Order, error)
 	Gift(ctx context.Context, g ledger.GiftRequest) (ledger.GiftReceipt, error)
+	CheckGift(ctx context.Context, from, to int64) error
 }
 
 // Links is where channel users are linked to accounts (*ledger.Store).

@@ -335,12 +335,23 @@ func TestGift(t *testing.T) {
 	if got := b.balance(t, to); got != 110 {
 		t.Errorf("recipient balance = %d, want 110", got)
 	}
-	u.cmd("gift")
-	u.say("89161234501")
-	r = u.say("1")
-	want(t, u.press(button(t, r, "1:gc:")), "gift.daily_limit")
+	want(t, u.cmd("gift"), "gift.daily_limit") // said at once, before asking for a number
 	if got := b.balance(t, from); got != 400 {
 		t.Errorf("sender balance = %d, want 400", got)
+	}
+
+	// The next day a gift made elsewhere (another chat) between the question and the confirmation is
+	// caught by the ledger itself at the confirmation.
+	b.clock.Set(b.clock.Now().Add(24 * time.Hour))
+	u.cmd("gift")
+	u.say("89161234501")
+	confirm = button(t, u.say("1"), "1:gc:1:")
+	if _, err := b.store.Gift(context.Background(), ledger.GiftRequest{From: from, To: "+79161234501", Points: 1}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, u.press(confirm), "gift.daily_limit")
+	if got := b.balance(t, from); got != 399 {
+		t.Errorf("sender balance = %d, want 399", got)
 	}
 }
 

@@ -36,7 +36,7 @@ func giftPhone(s State, in Input) (State, []Output) {
 // giftRecipient continues EffGiftLookup: the number is a member of another account.
 func giftRecipient(s State, in Input) (State, []Output) {
 	if err := in.Result.Err; err != nil {
-		if errors.Is(err, ErrGiftPaused) || !IsRefusal(err) {
+		if errors.Is(err, ErrGiftPaused) || errors.Is(err, ledger.ErrGiftDailyLimit) || !IsRefusal(err) {
 			return s.menu(), []Output{refuse(err, MenuKeyboard)}
 		}
 		return s, []Output{refuse(err, KeepKeyboard)} // ask again: another number may do

@@ -1,6 +1,12 @@
 package ledger
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // senderHistory is what the gift limits need to know of a sender's gifts this local month.
 type senderHistory struct {
@@ -46,4 +52,33 @@ func (l giftLimits) check(h senderHistory, to int64, now time.Time) error {
 func (l giftLimits) monthStart(now time.Time) time.Time {
 	local := now.In(l.loc)
 	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, l.loc).UTC()
+}
+
+// CheckGift says early whether account from may gift now, to the account to (0: to anyone it may
+// gift at all), so a dialog can refuse before asking for a number and an amount. Gift checks again in
+// its own transaction. Refusal: *LimitError wrapping ErrGiftDailyLimit or ErrGiftMonthlyLimit.
+func (s *Store) CheckGift(ctx context.Context, from, to int64) error {
+	if s.opts.NoGiftLimits {
+		return nil
+	}
+	now := s.now()
+	rows, err := s.pool.Query(ctx, `SELECT created_at, to_account FROM gifts WHERE from_account = $1 AND created_at >= $2 ORDER BY created_at`,
+		from, s.limits().monthStart(now))
+	if err != nil {
+		return fmt.Errorf("check gift: %w", err)
+	}
+	var h senderHistory
+	var g pastGift
+	if _, err := pgx.ForEachRow(rows, []any{&g.at, &g.to}, func() error { h.gifts = append(h.gifts, g); return nil }); err != nil {
+		return fmt.Errorf("check gift: %w", err)
+	}
+	if to == 0 {
+		// Before a recipient is known only the daily rule can refuse: someone already gifted this month
+		// may always be gifted again.
+		to = -1
+		if len(h.gifts) > 0 {
+			to = h.gifts[0].to
+		}
+	}
+	return s.limits().check(h, to, now)
 }

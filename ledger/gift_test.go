@@ -250,3 +250,26 @@ func TestConcurrentGiftsNeverOverspend(t *testing.T) {
 		t.Errorf("sender balance = %d, want 2", got)
 	}
 }
+
+func TestCheckGiftRefusesEarly(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	now := f.clock.Now()
+	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID
+	bob := f.accrue(t, "b", "+79160000002", 500, now).AccountID
+	if err := f.store.CheckGift(ctx, alice, 0); err != nil {
+		t.Fatalf("CheckGift before any gift = %v", err)
+	}
+	if _, err := f.store.Gift(ctx, ledger.GiftRequest{From: alice, To: "+79160000002", Points: 5}); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []int64{0, bob} {
+		if err := f.store.CheckGift(ctx, alice, to); !errors.Is(err, ledger.ErrGiftDailyLimit) {
+			t.Errorf("CheckGift(to %d) after today's gift = %v, want ErrGiftDailyLimit", to, err)
+		}
+	}
+	f.clock.Add(24 * time.Hour)
+	if err := f.store.CheckGift(ctx, alice, bob); err != nil {
+		t.Errorf("CheckGift the next day = %v", err)
+	}
+}
