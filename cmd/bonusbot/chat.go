@@ -25,22 +25,12 @@ func runChat(ctx context.Context, cfg Config, args []string) error {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pool, err := openMigrated(ctx, cfg)
+	svc, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	rdb, err := openRedis(cfg)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	ch, err := newChannels(ctx, cfg, log, pool, rdb)
-	if err != nil {
-		return err
-	}
-	store := ch.attach(pool)
-	c, err := newConsole(ctx, store, ch.engine, ch.texts, *phone, os.Stdout)
+	defer svc.close()
+	c, err := newConsole(ctx, svc.store, svc.ch.engine, svc.ch.texts, *phone, os.Stdout)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/ledger"
@@ -25,21 +26,12 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	if cfg.IngestToken == "" {
 		log.Warn("INGEST_TOKEN is empty: the ingest API refuses every call")
 	}
-	pool, err := openMigrated(ctx, cfg)
+	svc, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	rdb, err := openRedis(cfg)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	ch, err := newChannels(ctx, cfg, log, pool, rdb)
-	if err != nil {
-		return err
-	}
-	store := ch.attach(pool) // its gifts enqueue notices to the recipient
+	defer svc.close()
+	pool, rdb, ch, store := svc.pool, svc.rdb, svc.ch, svc.store
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -58,6 +50,39 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		botDone <- err
 	}()
 	return errors.Join(serveHTTP(ctx, srv, log), <-botDone)
+}
+
+// services are what serve and chat run on: the migrated database, Redis, and the channels with the
+// ledger they drive (whose gifts enqueue notices to the recipient).
+type services struct {
+	pool  *pgxpool.Pool
+	rdb   *redis.Client
+	ch    *channels
+	store *ledger.Store
+}
+
+func openServices(ctx context.Context, cfg Config, log *slog.Logger) (*services, error) {
+	pool, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := openRedis(cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	ch, err := newChannels(ctx, cfg, log, pool, rdb)
+	if err != nil {
+		rdb.Close()
+		pool.Close()
+		return nil, err
+	}
+	return &services{pool: pool, rdb: rdb, ch: ch, store: ch.attach(pool)}, nil
+}
+
+func (s *services) close() {
+	s.rdb.Close()
+	s.pool.Close()
 }
 
 func openRedis(cfg Config) (*redis.Client, error) {
