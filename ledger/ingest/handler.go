@@ -29,6 +29,7 @@ type Ledger interface {
 	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
 	Lots(ctx context.Context, accountID int64) ([]ledger.Lot, error)
 	History(ctx context.Context, accountID, beforeTx int64, limit int) ([]ledger.Operation, error)
+	SetBlocked(ctx context.Context, accountID int64, blocked bool) error
 }
 
 // Options tune a Handler. The zero value is fine.
@@ -62,6 +63,8 @@ func New(l Ledger, token string, log *slog.Logger, opts Options) *Handler {
 	h.mux.HandleFunc("POST /api/v1/accruals", h.postAccruals)
 	h.mux.HandleFunc("POST /api/v1/subscribers", h.postSubscribers)
 	h.mux.HandleFunc("GET /api/v1/accounts/{phone}", h.getAccount)
+	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/block", h.blockAccount)
+	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/unblock", h.unblockAccount)
 	return h
 }
 

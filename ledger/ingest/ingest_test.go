@@ -185,3 +185,27 @@ func BenchmarkPostAccruals(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestBlockAndUnblock(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.accrue(t, `{"events":[{"id":"a","phone":"+79161234567","category":"mobile","amount":"500.00","occurred_at":"2026-03-14T09:00:00Z"}]}`)
+	status, text := b.post(t, "/api/v1/accounts/8%20916%20123-45-67/block", "")
+	if status != http.StatusOK || !strings.Contains(text, `"blocked":true`) {
+		t.Fatalf("block = %d %s, want 200 with blocked true", status, text)
+	}
+	r := b.accrue(t, `{"events":[{"id":"b","phone":"+79161234567","category":"mobile","amount":"500.00","occurred_at":"2026-03-14T09:00:00Z"}]}`)
+	if r.Accepted != 0 || len(r.Rejected) != 1 {
+		t.Errorf("accrual to a blocked account = %+v, want it rejected", r)
+	}
+	status, text = b.post(t, "/api/v1/accounts/%2B79161234567/unblock", "")
+	if status != http.StatusOK || !strings.Contains(text, `"blocked":false`) {
+		t.Fatalf("unblock = %d %s, want 200 with blocked false", status, text)
+	}
+	if status, _ := b.post(t, "/api/v1/accounts/%2B79169999999/block", ""); status != http.StatusNotFound {
+		t.Errorf("block of an unknown phone = %d, want 404", status)
+	}
+	if status, _ := call(t, http.MethodPost, b.srv.URL+"/api/v1/accounts/%2B79161234567/block", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("block without a token = %d, want 401", status)
+	}
+}
