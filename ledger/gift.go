@@ -210,7 +210,10 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string, to int64
 		b.deltas[lotKey{g.From, l.ExpiresOn}] -= l.Points
 		b.deltas[lotKey{to, l.ExpiresOn}] += l.Points
 	}
-	fromPhone := b.phones[g.From][0]
+	var fromPhone string
+	if phones := b.phones[g.From]; len(phones) > 0 {
+		fromPhone = phones[0]
+	}
 	if p, err := ParsePhone(g.FromPhone); err == nil && contains(b.phones[g.From], p) {
 		fromPhone = p // the number the sender asked with, if it is theirs
 	}

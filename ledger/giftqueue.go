@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -77,10 +78,7 @@ func (q *giftQueue) apply(calls []*giftCall) {
 	for i, c := range calls {
 		reqs[i] = c.req
 	}
-	s := q.store
-	out, err := withTx(ctx, s.pool, func(tx pgx.Tx) ([]giftOutcome, error) {
-		return s.giftBatchTx(ctx, tx, reqs, s.now())
-	})
+	out, err := q.applyTx(ctx, reqs)
 	if err != nil && len(calls) > 1 {
 		// A fault in one gift must not fail the gifts that happened to share its transaction.
 		for _, c := range calls {
@@ -95,4 +93,18 @@ func (q *giftQueue) apply(calls []*giftCall) {
 			c.done <- out[i]
 		}
 	}
+}
+
+// applyTx runs the batch's transaction. A panic becomes the batch's error: it runs on a goroutine of
+// its own, where a panic would take the whole process down with every caller still waiting.
+func (q *giftQueue) applyTx(ctx context.Context, reqs []GiftRequest) (out []giftOutcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("gift batch panicked: %v", r)
+		}
+	}()
+	s := q.store
+	return withTx(ctx, s.pool, func(tx pgx.Tx) ([]giftOutcome, error) {
+		return s.giftBatchTx(ctx, tx, reqs, s.now())
+	})
 }
