@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,15 +33,25 @@ func (s *Store) Expire(ctx context.Context, at time.Time, batch int) (ExpiryResu
 		batch = DefaultExpiryBatch
 	}
 	today := s.LocalDate(at)
+	pages, err := s.pagesToScan(ctx, today)
+	if err != nil {
+		return ExpiryResult{}, fmt.Errorf("expire: %w", err)
+	}
 	var (
-		mu    sync.Mutex
-		total ExpiryResult
-		errs  []error
-		wg    sync.WaitGroup
+		mu       sync.Mutex
+		total    ExpiryResult
+		errs     []error
+		wg       sync.WaitGroup
+		nextPage atomic.Int64
 	)
 	for range sweepWorkers {
 		wg.Go(func() {
-			r, err := s.sweep(ctx, today, batch)
+			r, err := s.sweepPages(ctx, today, pages, &nextPage)
+			if err == nil {
+				var rest ExpiryResult
+				rest, err = s.sweep(ctx, today, batch)
+				r.Lots, r.Points = r.Lots+rest.Lots, r.Points+rest.Points
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			total.Lots += r.Lots
@@ -55,6 +66,45 @@ func (s *Store) Expire(ctx context.Context, at time.Time, batch int) (ExpiryResu
 		return total, fmt.Errorf("expire: %w", err)
 	}
 	return total, nil
+}
+
+// sweepPageStep is how many heap pages one physical-order batch covers (about 10,000 lots).
+const sweepPageStep = 100
+
+// pagesToScan is how many heap pages to sweep in physical order first, or 0. When at least as many lots
+// are due as the table has pages (a backlog, or a calendar-year new year), reading the table page by page
+// touches each page once; walking the expiry index instead would touch a page per lot.
+func (s *Store) pagesToScan(ctx context.Context, today time.Time) (int64, error) {
+	var pages, due int64
+	if err := s.pool.QueryRow(ctx, `SELECT pg_relation_size('lots') / current_setting('block_size')::bigint`).Scan(&pages); err != nil {
+		return 0, fmt.Errorf("lots size: %w", err)
+	}
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM lots WHERE expires_on < $1 LIMIT $2) x`, today, pages+1).Scan(&due)
+	if err != nil {
+		return 0, fmt.Errorf("due lots: %w", err)
+	}
+	if due <= pages {
+		return 0, nil
+	}
+	return pages, nil
+}
+
+// sweepPages burns due lots in physical order, taking page ranges from next until pages run out.
+// Lots it misses (moved by an update meanwhile, or held by another transaction) are left to sweep.
+func (s *Store) sweepPages(ctx context.Context, today time.Time, pages int64, next *atomic.Int64) (ExpiryResult, error) {
+	var total ExpiryResult
+	for {
+		lo := next.Add(sweepPageStep) - sweepPageStep
+		if lo >= pages {
+			return total, nil
+		}
+		r, err := s.burn(ctx, sweepDueByPages, today, fmt.Sprintf("(%d,0)", lo), fmt.Sprintf("(%d,0)", lo+sweepPageStep))
+		if err != nil {
+			return total, err
+		}
+		total.Lots += r.Lots
+		total.Points += r.Points
+	}
 }
 
 // sweep is one worker. A cursor pass walks the due lots once; lots it skipped because another
@@ -91,22 +141,39 @@ type sweepCursor struct {
 	accountID int64
 }
 
+const (
+	// sweepDueByIndex picks the next due lots after a cursor in expiry order.
+	sweepDueByIndex = `SELECT account_id, expires_on FROM lots
+		WHERE expires_on < $2 AND (expires_on, account_id) > ($3::date, $4::bigint)
+		ORDER BY expires_on, account_id LIMIT $5 FOR UPDATE SKIP LOCKED`
+	// sweepDueByPages picks the due lots in a range of heap pages (a TID range scan).
+	sweepDueByPages = `SELECT account_id, expires_on FROM lots
+		WHERE ctid >= $3::tid AND ctid < $4::tid AND expires_on < $2 FOR UPDATE SKIP LOCKED`
+)
+
 func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, after sweepCursor) (ExpiryResult, sweepCursor, error) {
-	type out struct {
-		r    ExpiryResult
-		next sweepCursor
+	r, err := s.burn(ctx, sweepDueByIndex, today, after.expiresOn, after.accountID, batch)
+	next := after
+	if r.last != nil {
+		next = *r.last
 	}
-	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (out, error) {
-		var o out
+	return r.ExpiryResult, next, err
+}
+
+type burnt struct {
+	ExpiryResult
+	last *sweepCursor // the last lot burnt in expiry order, if any
+}
+
+// burn deletes the lots the due query picks and journals each against the expiry book, all in one
+// statement and one journal transaction. due's parameters start at $3 ($2 is today).
+func (s *Store) burn(ctx context.Context, due string, today time.Time, args ...any) (burnt, error) {
+	return withTx(ctx, s.pool, func(tx pgx.Tx) (burnt, error) {
+		var b burnt
 		var lastOn *time.Time
 		var lastAccount *int64
-		// One statement: pick due lots past the cursor, delete them, and journal each burnt lot against
-		// the expiry book under one journal transaction.
 		err := tx.QueryRow(ctx, `
-			WITH due AS (
-				SELECT account_id, expires_on FROM lots
-				WHERE expires_on < $1 AND (expires_on, account_id) > ($3::date, $4::bigint)
-				ORDER BY expires_on, account_id LIMIT $2 FOR UPDATE SKIP LOCKED
+			WITH due AS (`+due+`
 			), gone AS (
 				DELETE FROM lots USING due WHERE lots.account_id = due.account_id AND lots.expires_on = due.expires_on
 				RETURNING lots.account_id, lots.expires_on, lots.points
@@ -114,24 +181,22 @@ func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, aft
 				SELECT nextval('journal_tx_seq') AS v
 			), burnt AS (
 				INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, at)
-				SELECT txid.v, 'expiry', 'lot', account_id, expires_on, -points, $5::timestamptz FROM gone, txid WHERE points > 0
+				SELECT txid.v, 'expiry', 'lot', account_id, expires_on, -points, $1::timestamptz FROM gone, txid WHERE points > 0
 				UNION ALL
-				SELECT txid.v, 'expiry', 'expiry', NULL, NULL, sum(points), $5::timestamptz FROM gone, txid GROUP BY txid.v HAVING sum(points) > 0
+				SELECT txid.v, 'expiry', 'expiry', NULL, NULL, sum(points), $1::timestamptz FROM gone, txid GROUP BY txid.v HAVING sum(points) > 0
 				RETURNING book, points
 			), last AS (
 				SELECT expires_on, account_id FROM gone ORDER BY expires_on DESC, account_id DESC LIMIT 1
 			)
 			SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0),
 			       (SELECT expires_on FROM last), (SELECT account_id FROM last)`,
-			today, batch, after.expiresOn, after.accountID, s.now()).Scan(&o.r.Lots, &o.r.Points, &lastOn, &lastAccount)
+			append([]any{s.now(), today}, args...)...).Scan(&b.Lots, &b.Points, &lastOn, &lastAccount)
 		if err != nil {
-			return out{}, fmt.Errorf("sweep: %w", err)
+			return burnt{}, fmt.Errorf("sweep: %w", err)
 		}
-		o.next = after
 		if lastOn != nil {
-			o.next = sweepCursor{*lastOn, *lastAccount}
+			b.last = &sweepCursor{*lastOn, *lastAccount}
 		}
-		return o, nil
+		return b, nil
 	})
-	return o.r, o.next, err
 }
