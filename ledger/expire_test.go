@@ -1,6 +1,8 @@
 package ledger_test
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,5 +97,51 @@ func TestConcurrentSweeps(t *testing.T) {
 	wg.Wait()
 	if got := results[0].Points + results[1].Points; got != 50 {
 		t.Errorf("two sweeps burnt %d points, want 50", got)
+	}
+}
+
+// A backlog bigger than the table's pages is swept in physical order by two concurrent sweeps (each
+// with its own workers) while a gift moves live points; every due point burns exactly once.
+func TestBacklogSweepIsExact(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{NoGiftLimits: true})
+	var csv strings.Builder
+	csv.WriteString("id,phone,category,amount,points,occurred_at\n")
+	var due int64
+	for a := range 300 {
+		for k := range 10 {
+			when := at(2024, 6, 1, 12, 0).AddDate(0, 0, a%7+k*20) // all expired by 2026-03-14
+			fmt.Fprintf(&csv, "e%d-%d,+7916%07d,referral,,%d,%s\n", a, k, a, k+1, when.Format(time.RFC3339))
+			due += int64(k + 1)
+		}
+	}
+	sum, err := f.store.ImportAccruals(ctx, strings.NewReader(csv.String()), nil)
+	if err != nil || sum.Accepted != 3000 {
+		t.Fatalf("import = %+v, %v", sum, err)
+	}
+	live := f.accrue(t, "live", "+79170000001", 50000, f.clock.Now()).AccountID
+	f.accrue(t, "live2", "+79170000002", 50000, f.clock.Now())
+	var wg sync.WaitGroup
+	results := make([]ledger.ExpiryResult, 2)
+	for i := range results {
+		wg.Go(func() {
+			r, err := f.store.Expire(ctx, f.clock.Now(), 0)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Go(func() {
+		if _, err := f.store.Gift(ctx, ledger.GiftRequest{From: live, To: "+79170000002", Points: 30}); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
+	if got := results[0].Points + results[1].Points; got != due {
+		t.Errorf("sweeps burnt %d points, want %d", got, due)
+	}
+	if got := f.balance(t, live); got != 70 {
+		t.Errorf("live balance = %d, want 70", got)
 	}
 }
