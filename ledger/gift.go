@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -214,7 +215,7 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string, to int64
 	if phones := b.phones[g.From]; len(phones) > 0 {
 		fromPhone = phones[0]
 	}
-	if p, err := ParsePhone(g.FromPhone); err == nil && contains(b.phones[g.From], p) {
+	if p, err := ParsePhone(g.FromPhone); err == nil && slices.Contains(b.phones[g.From], p) {
 		fromPhone = p // the number the sender asked with, if it is theirs
 	}
 	j := journalTx{kind: "gift", at: b.now}
@@ -277,15 +278,6 @@ func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) err
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // removeLots subtracts taken (a prefix-wise pick from lots) and drops emptied lots.
 func removeLots(lots, taken []Lot) []Lot {
 	out := make([]Lot, 0, len(lots))
@@ -303,6 +295,6 @@ func removeLots(lots, taken []Lot) []Lot {
 // mergeSorted adds credit to lots, keeping them soonest first.
 func mergeSorted(lots, credit []Lot) []Lot {
 	out := mergeLots(append(append([]Lot(nil), lots...), credit...))
-	slicesSortByDate(out)
+	slices.SortFunc(out, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 	return out
 }

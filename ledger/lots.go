@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -168,8 +167,4 @@ func queueLotChanges(b *pgx.Batch, debits, credits []lotChange) {
 			SELECT a, d, p FROM unnest($1::bigint[], $2::date[], $3::bigint[]) AS t(a, d, p)
 			ON CONFLICT (account_id, expires_on) DO UPDATE SET points = lots.points + excluded.points`, a, d, p)
 	}
-}
-
-func slicesSortByDate(lots []Lot) {
-	slices.SortFunc(lots, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 }
