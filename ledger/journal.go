@@ -66,37 +66,19 @@ func (j *journalTx) write(ctx context.Context, tx pgx.Tx) (int64, error) {
 
 // queue adds the journal insert to b, so it travels with the operation's other writes in one round
 // trip; *txID is set when the batch runs, and later statements in b can use currval('journal_tx_seq').
-// It refuses an unbalanced transaction, which would be a bug in the caller, not a user error.
 func (j *journalTx) queue(b *pgx.Batch, txID *int64) error {
-	var sum int64
-	for _, e := range j.entries {
-		sum += e.points
-	}
-	if sum != 0 {
-		return fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
-	}
-	books := make([]string, len(j.entries))
-	accounts := make([]*int64, len(j.entries))
-	dates := make([]*time.Time, len(j.entries))
-	points := make([]int64, len(j.entries))
-	details := make([]string, len(j.entries))
-	for i, e := range j.entries {
-		books[i], points[i], details[i] = e.book, e.points, cmp.Or(e.detail, j.detail)
-		if e.accountID != 0 {
-			accounts[i] = &e.accountID
-		}
-		if !e.expiresOn.IsZero() {
-			dates[i] = &e.expiresOn
-		}
+	var rows journalRows
+	if err := rows.add(j, nil); err != nil {
+		return err
 	}
 	b.Queue(`
 		WITH id AS (SELECT nextval('journal_tx_seq') AS v),
 		     ins AS (
 				INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
-				SELECT id.v, $1, $2, b, a, d, p, x
-				FROM id, unnest($3::text[], $4::bigint[], $5::date[], $6::bigint[], $7::text[]) AS t(b, a, d, p, x))
+				SELECT id.v, t.* FROM id,
+				       unnest($1::text[], $2::timestamptz[], $3::text[], $4::bigint[], $5::date[], $6::bigint[], $7::text[]) AS t)
 		SELECT v FROM id`,
-		j.kind, j.at, books, accounts, dates, points, details).QueryRow(func(row pgx.Row) error {
+		rows.kinds, rows.ats, rows.books, rows.accounts, rows.dates, rows.points, rows.details).QueryRow(func(row pgx.Row) error {
 		return row.Scan(txID)
 	})
 	return nil
@@ -104,40 +86,51 @@ func (j *journalTx) queue(b *pgx.Batch, txID *int64) error {
 
 // queueJournals adds to b one insert for many journal transactions whose ids were taken beforehand.
 func queueJournals(b *pgx.Batch, js []journalTx, txIDs []int64) error {
-	var (
-		ids, accounts []*int64
-		kinds, books  []string
-		details       []string
-		dates         []*time.Time
-		points        []int64
-		ats           []time.Time
-	)
+	var rows journalRows
 	for i := range js {
-		j := &js[i]
-		var sum int64
-		for _, e := range j.entries {
-			sum += e.points
-			ids = append(ids, &txIDs[i])
-			kinds, books, details = append(kinds, j.kind), append(books, e.book), append(details, cmp.Or(e.detail, j.detail))
-			points, ats = append(points, e.points), append(ats, j.at)
-			var acct *int64
-			if e.accountID != 0 {
-				acct = &e.accountID
-			}
-			accounts = append(accounts, acct)
-			var d *time.Time
-			if !e.expiresOn.IsZero() {
-				d = &e.expiresOn
-			}
-			dates = append(dates, d)
-		}
-		if sum != 0 {
-			return fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
+		if err := rows.add(&js[i], &txIDs[i]); err != nil {
+			return err
 		}
 	}
 	b.Queue(`
 		INSERT INTO journal (tx_id, kind, at, book, account_id, expires_on, points, detail)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::date[], $7::bigint[], $8::text[])`,
-		ids, kinds, ats, books, accounts, dates, points, details)
+		rows.ids, rows.kinds, rows.ats, rows.books, rows.accounts, rows.dates, rows.points, rows.details)
+	return nil
+}
+
+// journalRows are journal lines as column arrays, for one unnest insert.
+type journalRows struct {
+	ids, accounts []*int64
+	kinds, books  []string
+	details       []string
+	dates         []*time.Time
+	points        []int64
+	ats           []time.Time
+}
+
+// add appends j's lines under transaction id txID (nil when the statement numbers them). It refuses an
+// unbalanced transaction, which would be a bug in the caller, not a user error.
+func (r *journalRows) add(j *journalTx, txID *int64) error {
+	var sum int64
+	for _, e := range j.entries {
+		sum += e.points
+		r.ids = append(r.ids, txID)
+		r.kinds, r.books, r.details = append(r.kinds, j.kind), append(r.books, e.book), append(r.details, cmp.Or(e.detail, j.detail))
+		r.points, r.ats = append(r.points, e.points), append(r.ats, j.at)
+		var acct *int64
+		if e.accountID != 0 {
+			acct = &e.accountID
+		}
+		r.accounts = append(r.accounts, acct)
+		var d *time.Time
+		if !e.expiresOn.IsZero() {
+			d = &e.expiresOn
+		}
+		r.dates = append(r.dates, d)
+	}
+	if sum != 0 {
+		return fmt.Errorf("journal: %s transaction does not balance (%d)", j.kind, sum)
+	}
 	return nil
 }
