@@ -124,7 +124,6 @@ func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, t
 		phone            string
 		a                lockedAccount
 		lot              Lot
-		g                pastGift
 	)
 	q := &pgx.Batch{}
 	q.Queue(`SELECT phone, account_id FROM phones WHERE phone = ANY($1)`, toPhones).Query(func(rows pgx.Rows) error {
@@ -150,14 +149,8 @@ func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, t
 	})
 	if !s.opts.NoGiftLimits {
 		// Read after the locks: every earlier gift of these senders has committed by now.
-		q.Queue(`SELECT from_account, created_at, to_account FROM gifts
-			WHERE from_account = ANY($1) AND created_at >= $2 ORDER BY created_at`,
-			senders, s.limits().monthStart(now)).Query(func(rows pgx.Rows) error {
-			_, err := pgx.ForEachRow(rows, []any{&id, &g.at, &g.to}, func() error {
-				b.senderHistory(id).gifts = append(b.senderHistory(id).gifts, g)
-				return nil
-			})
-			return err
+		q.Queue(giftHistoryQuery, senders, s.limits().monthStart(now)).Query(func(rows pgx.Rows) error {
+			return scanGiftHistory(rows, b.senderHistory)
 		})
 	}
 	q.Queue(`SELECT nextval('journal_tx_seq'), nextval('gifts_id_seq') FROM generate_series(1, $1)`, len(senders)).Query(func(rows pgx.Rows) error {

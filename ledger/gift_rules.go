@@ -54,6 +54,22 @@ func (l giftLimits) monthStart(now time.Time) time.Time {
 	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, l.loc).UTC()
 }
 
+// giftHistoryQuery reads the senders' ($1) gifts since the start of the local month ($2), oldest first.
+const giftHistoryQuery = `SELECT from_account, created_at, to_account FROM gifts
+	WHERE from_account = ANY($1) AND created_at >= $2 ORDER BY created_at`
+
+// scanGiftHistory appends each row of giftHistoryQuery to its sender's history.
+func scanGiftHistory(rows pgx.Rows, history func(sender int64) *senderHistory) error {
+	var sender int64
+	var g pastGift
+	_, err := pgx.ForEachRow(rows, []any{&sender, &g.at, &g.to}, func() error {
+		h := history(sender)
+		h.gifts = append(h.gifts, g)
+		return nil
+	})
+	return err
+}
+
 // CheckGift says early whether account from may gift now, to the account to (0: to anyone it may
 // gift at all), so a dialog can refuse before asking for a number and an amount. Gift checks again in
 // its own transaction. Refusal: *LimitError wrapping ErrGiftDailyLimit or ErrGiftMonthlyLimit.
@@ -62,14 +78,12 @@ func (s *Store) CheckGift(ctx context.Context, from, to int64) error {
 		return nil
 	}
 	now := s.now()
-	rows, err := s.pool.Query(ctx, `SELECT created_at, to_account FROM gifts WHERE from_account = $1 AND created_at >= $2 ORDER BY created_at`,
-		from, s.limits().monthStart(now))
+	rows, err := s.pool.Query(ctx, giftHistoryQuery, []int64{from}, s.limits().monthStart(now))
 	if err != nil {
 		return fmt.Errorf("check gift: %w", err)
 	}
 	var h senderHistory
-	var g pastGift
-	if _, err := pgx.ForEachRow(rows, []any{&g.at, &g.to}, func() error { h.gifts = append(h.gifts, g); return nil }); err != nil {
+	if err := scanGiftHistory(rows, func(int64) *senderHistory { return &h }); err != nil {
 		return fmt.Errorf("check gift: %w", err)
 	}
 	if to == 0 {
