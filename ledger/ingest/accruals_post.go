@@ -50,17 +50,7 @@ type outcome struct {
 // whole batch; replays count as duplicates.
 func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	var req accrualsRequest
-	if status, msg := decodeBody(w, r, &req); status != 0 {
-		h.writeError(w, r, status, errorCodeFor(status), msg)
-		return
-	}
-	if req.Events == nil {
-		h.writeError(w, r, http.StatusBadRequest, "malformed_request", `body must be {"events":[…]}`)
-		return
-	}
-	if len(req.Events) > MaxBatch {
-		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_events",
-			fmt.Sprintf("%d events; send at most %d per request", len(req.Events), MaxBatch))
+	if !h.readBatch(w, r, &req, "events", func() (int, bool) { return len(req.Events), req.Events != nil }) {
 		return
 	}
 	events := make([]ledger.Event, len(req.Events))
@@ -179,6 +169,26 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
 	default:
 		return http.StatusBadRequest, "malformed JSON: " + err.Error()
 	}
+}
+
+// readBatch decodes a {"<field>":[…]} body into v and checks the batch's size (items reports its length
+// and whether the field was there). It answers a refused request itself and then returns false.
+func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, v any, field string, items func() (int, bool)) bool {
+	if status, msg := decodeBody(w, r, v); status != 0 {
+		h.writeError(w, r, status, errorCodeFor(status), msg)
+		return false
+	}
+	n, present := items()
+	if !present {
+		h.writeError(w, r, http.StatusBadRequest, "malformed_request", fmt.Sprintf(`body must be {"%s":[…]}`, field))
+		return false
+	}
+	if n > MaxBatch {
+		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_"+field,
+			fmt.Sprintf("%d %s; send at most %d per request", n, field, MaxBatch))
+		return false
+	}
+	return true
 }
 
 func errorCodeFor(status int) string {

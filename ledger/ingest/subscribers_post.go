@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"net/http"
 
 	"bonusbot/ledger"
@@ -35,17 +34,7 @@ type subscriberResult struct {
 // Enrolling a phone already on the wanted account succeeds and changes nothing.
 func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
 	var req subscribersRequest
-	if status, msg := decodeBody(w, r, &req); status != 0 {
-		h.writeError(w, r, status, errorCodeFor(status), msg)
-		return
-	}
-	if req.Subscribers == nil {
-		h.writeError(w, r, http.StatusBadRequest, "malformed_request", `body must be {"subscribers":[…]}`)
-		return
-	}
-	if len(req.Subscribers) > MaxBatch {
-		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_subscribers",
-			fmt.Sprintf("%d subscribers; send at most %d per request", len(req.Subscribers), MaxBatch))
+	if !h.readBatch(w, r, &req, "subscribers", func() (int, bool) { return len(req.Subscribers), req.Subscribers != nil }) {
 		return
 	}
 	resp := subscribersResponse{Results: make([]subscriberResult, len(req.Subscribers))}
