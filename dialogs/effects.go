@@ -39,7 +39,8 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	case EffGiftLookup:
 		r, err = e.giftLookup(ctx, s, in, eff.Phone)
 	case EffGift:
-		r.Receipt, err = e.ledger.Gift(ctx, ledger.GiftRequest{From: s.Account, FromPhone: s.Own, To: eff.Phone, Points: eff.Points})
+		r.Receipt, err = e.ledger.Gift(ctx, ledger.GiftRequest{From: s.Account, FromPhone: s.Own, To: eff.Phone, Points: eff.Points,
+			Key: spendKey(in, eff.Key)})
 	case EffSendCode:
 		r.Code, err = e.sendCode(ctx, s, in, eff.Phone)
 	case EffVerifyCode:
@@ -85,9 +86,14 @@ func (e *Engine) redeem(ctx context.Context, s *State, in Input, eff Effect) (Re
 	if r.Item.Cost != eff.Points {
 		return r, ErrPriceChanged
 	}
-	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code,
-		Key: fmt.Sprintf("%s:%d:%s", in.Channel, in.UserID, eff.Key)})
+	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Key: spendKey(in, eff.Key)})
 	return r, err
+}
+
+// spendKey is the ledger's idempotency key of a confirmed spend: the confirmed dialog's nonce, scoped
+// to the channel user, so a retried confirmation cannot spend twice.
+func spendKey(in Input, nonce string) string {
+	return fmt.Sprintf("%s:%d:%s", in.Channel, in.UserID, nonce)
 }
 
 // linkOrAdd finishes a proven phone: it links the user, or adds the phone to the linked account.

@@ -31,6 +31,8 @@ var (
 	ErrGiftRecipient      = errors.New("gift recipient is not an active member")
 	ErrGiftDailyLimit     = errors.New("one gift a day")
 	ErrGiftMonthlyLimit   = errors.New("ten gift recipients a month")
+	// ErrIdempotencyKeyReused refuses a request whose key an earlier, different request already used.
+	ErrIdempotencyKeyReused = errors.New("idempotency key already used for another request")
 )
 
 // LimitError is a refusal by a time-bound rule; AllowedAt is the first instant the rule allows again.

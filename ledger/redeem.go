@@ -33,7 +33,7 @@ const refundGrace = 30 // days
 
 // Redeem places an order: spends the item's cost from the soonest-expiring lots and takes one from
 // stock. Refusals: ErrUnknownItem, ErrItemUnavailable, ErrOutOfStock, ErrInsufficientPoints,
-// ErrAccountBlocked, ErrUnknownAccount.
+// ErrAccountBlocked, ErrUnknownAccount, ErrIdempotencyKeyReused.
 func (s *Store) Redeem(ctx context.Context, req RedeemRequest) (Order, error) {
 	now := s.now()
 	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (Order, error) {
@@ -130,7 +130,7 @@ func orderByKey(ctx context.Context, tx pgx.Tx, req RedeemRequest) (Order, bool,
 		return Order{}, false, fmt.Errorf("order by key: %w", err)
 	}
 	if o.AccountID != req.AccountID || o.Code != req.Code {
-		return Order{}, true, fmt.Errorf("%w: request key reused for another order", ErrInvalidEvent)
+		return Order{}, true, ErrIdempotencyKeyReused
 	}
 	return o, true, nil
 }
