@@ -29,7 +29,7 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 			r.Balance, err = e.ledger.Balance(ctx, s.Account)
 		}
 	case EffRedeem:
-		r, err = e.redeem(ctx, s, in, eff)
+		r, err = e.redeem(ctx, s, eff, spendKey(in, eff.Key))
 	case EffHistory:
 		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
 	case EffGiftStart:
@@ -75,18 +75,18 @@ func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, led
 	return items, b, err
 }
 
-// redeem spends the confirmed cost only: if the price changed since the card was shown, it refuses.
-// The dialog's nonce is the idempotency key, so a retried confirmation cannot order twice.
-func (e *Engine) redeem(ctx context.Context, s *State, in Input, eff Effect) (Result, error) {
+// redeem spends the confirmed cost only (eff.Points; 0 when the caller saw no price): if the price
+// changed since it was shown, it refuses. key makes a retried confirmation order once.
+func (e *Engine) redeem(ctx context.Context, s *State, eff Effect, key string) (Result, error) {
 	var r Result
 	var err error
 	if r.Item, err = e.ledger.Item(ctx, eff.Code); err != nil {
 		return r, err
 	}
-	if r.Item.Cost != eff.Points {
+	if eff.Points != 0 && r.Item.Cost != eff.Points {
 		return r, ErrPriceChanged
 	}
-	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Key: spendKey(in, eff.Key)})
+	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Key: key})
 	return r, err
 }
 

@@ -357,3 +357,13 @@ func mergeSorted(lots, credit []Lot) []Lot {
 	slices.SortFunc(out, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 	return out
 }
+
+// GiftKeyUsed says whether a gift was made with the request key, so a caller can send a retry straight
+// to Gift (which answers it with the first receipt) instead of re-checking what the first gift changed.
+func (s *Store) GiftKeyUsed(ctx context.Context, key string) (bool, error) {
+	var used bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM gifts WHERE request_key = $1)`, key).Scan(&used); err != nil {
+		return false, fmt.Errorf("gift key: %w", err)
+	}
+	return used, nil
+}
