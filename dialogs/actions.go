@@ -189,7 +189,7 @@ func accountKey(l ledger.Link, key string) string { return fmt.Sprintf("app:%d:%
 
 // Redeem orders the catalogue item code, as the chat's confirmation does. cost, when not 0, is the
 // price the user saw: if it changed meanwhile nothing is spent. key is the client's idempotency key,
-// scoped to the account. Refusals: those of ledger.Redeem and ErrPriceChanged.
+// scoped to the account. Refusals: those of ledger.Redeem.
 func (e *Engine) Redeem(ctx context.Context, v Visitor, l ledger.Link, code string, cost int64, key string) (ledger.Order, ledger.Item, error) {
 	s := linkedState(l)
 	r, err := e.redeem(ctx, &s, Effect{Code: code, Points: cost}, accountKey(l, key))

@@ -75,18 +75,15 @@ func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, led
 	return items, b, err
 }
 
-// redeem spends the confirmed cost only (eff.Points; 0 when the caller saw no price): if the price
-// changed since it was shown, it refuses. key makes a retried confirmation order once.
+// redeem spends the confirmed cost only (eff.Points; 0 when the caller saw no price): the ledger
+// refuses if the price changed since it was shown. key makes a retried confirmation order once.
 func (e *Engine) redeem(ctx context.Context, s *State, eff Effect, key string) (Result, error) {
 	var r Result
 	var err error
-	if r.Item, err = e.ledger.Item(ctx, eff.Code); err != nil {
+	if r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Cost: eff.Points, Key: key}); err != nil {
 		return r, err
 	}
-	if eff.Points != 0 && r.Item.Cost != eff.Points {
-		return r, ErrPriceChanged
-	}
-	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Key: key})
+	r.Item, err = e.ledger.Item(ctx, eff.Code) // its title, for the answer
 	return r, err
 }
 

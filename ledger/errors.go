@@ -24,6 +24,7 @@ var (
 	ErrUnknownItem        = errors.New("catalogue item not found")
 	ErrItemUnavailable    = errors.New("catalogue item is not available")
 	ErrOutOfStock         = errors.New("catalogue item is out of stock")
+	ErrPriceChanged       = errors.New("catalogue item cost changed since it was shown")
 	ErrUnknownOrder       = errors.New("order not found")
 	ErrOrderSettled       = errors.New("order already settled")
 	ErrGiftAmount         = errors.New("gift must be between 1 and 3000 points")

@@ -31,6 +31,12 @@ type Config struct {
 	BotUserRate    int           // messages a user may send a minute
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
+
+	MiniAppURL    string        // the public https address of /app/; empty: the bot offers no Mini App button
+	MiniAppMaxAge time.Duration // launch data older than this is refused
+	MiniAppRate   int           // Mini App API requests a user may make a minute
+	MiniAppDev    bool          // development: /app/?dev_user=+7… opens the page as that member
+	VKAppSecret   string        // verifies VK Mini App launch parameters; empty: VK launches are refused
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -46,6 +52,9 @@ var configDefaults = map[string]string{
 	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
 	"DIALOG_TTL":       "15m",
+
+	"MINIAPP_MAX_AGE": "1h",
+	"MINIAPP_RATE":    "120",
 }
 
 // Load builds a Config from getenv; a wrong value is an error naming the variable.
@@ -77,7 +86,37 @@ func Load(getenv func(string) string) (Config, error) {
 	if err := c.loadBot(get); err != nil {
 		return Config{}, err
 	}
+	if err := c.loadMiniApp(get); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// loadMiniApp reads the Mini App settings. MINIAPP_DEV opens accounts without any signature, so it is
+// refused wherever a real platform could reach the page.
+func (c *Config) loadMiniApp(get func(string) string) error {
+	c.MiniAppURL, c.VKAppSecret = get("MINIAPP_URL"), get("VK_APP_SECRET")
+	if u, err := url.Parse(c.MiniAppURL); c.MiniAppURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return fmt.Errorf("config: MINIAPP_URL: Telegram opens only https pages, got %q", redactURL(c.MiniAppURL))
+	}
+	var err error
+	if c.MiniAppMaxAge, err = time.ParseDuration(get("MINIAPP_MAX_AGE")); err != nil || c.MiniAppMaxAge < time.Minute {
+		return fmt.Errorf("config: MINIAPP_MAX_AGE: want a duration of at least 1m, got %q", get("MINIAPP_MAX_AGE"))
+	}
+	if c.MiniAppRate, err = strconv.Atoi(get("MINIAPP_RATE")); err != nil || c.MiniAppRate < 1 {
+		return fmt.Errorf("config: MINIAPP_RATE: want requests a minute (≥ 1), got %q", get("MINIAPP_RATE"))
+	}
+	switch dev := get("MINIAPP_DEV"); dev {
+	case "", "0", "false":
+	case "1", "true":
+		if c.BotToken != "" || c.VKAppSecret != "" {
+			return fmt.Errorf("config: MINIAPP_DEV: development only; refused while TELEGRAM_BOT_TOKEN or VK_APP_SECRET is set")
+		}
+		c.MiniAppDev = true
+	default:
+		return fmt.Errorf("config: MINIAPP_DEV: want 1 or 0, got %q", dev)
+	}
+	return nil
 }
 
 // loadBot reads the Telegram, dialog and SMS settings.
@@ -138,6 +177,10 @@ func (c Config) LogValue() slog.Value {
 	if c.WebhookSecret != "" {
 		hookSecret = "<redacted>"
 	}
+	vkSecret := ""
+	if c.VKAppSecret != "" {
+		vkSecret = "<redacted>"
+	}
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
@@ -154,6 +197,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("bot_user_rate", c.BotUserRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
+		slog.String("miniapp_url", c.MiniAppURL),
+		slog.String("miniapp_max_age", c.MiniAppMaxAge.String()),
+		slog.Int("miniapp_rate", c.MiniAppRate),
+		slog.Bool("miniapp_dev", c.MiniAppDev),
+		slog.String("vk_app_secret", vkSecret),
 	)
 }
 

@@ -34,6 +34,10 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"BOT_MODE":         "carrier-pigeon",
 		"BOT_USER_RATE":    "0",
 		"DIALOG_TTL":       "5s",
+		"MINIAPP_URL":      "http://bonus.example/app/",
+		"MINIAPP_MAX_AGE":  "10s",
+		"MINIAPP_RATE":     "lots",
+		"MINIAPP_DEV":      "yes",
 	} {
 		_, err := Load(env(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -42,18 +46,33 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 	}
 }
 
+// MINIAPP_DEV opens any member's account without a signature: never where a platform can reach the page.
+func TestMiniAppDevRefusedWithRealPlatforms(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "VK_APP_SECRET"} {
+		_, err := Load(env(map[string]string{"MINIAPP_DEV": "1", name: "123:secret"}))
+		if err == nil || !strings.Contains(err.Error(), "MINIAPP_DEV") {
+			t.Errorf("Load(MINIAPP_DEV=1, %s set) = %v, want a refusal naming MINIAPP_DEV", name, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"MINIAPP_DEV": "1"}))
+	if err != nil || !c.MiniAppDev {
+		t.Errorf("Load(MINIAPP_DEV=1) = %+v, %v; want development mode on", c.MiniAppDev, err)
+	}
+}
+
 func TestConfigLogRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"INGEST_TOKEN": "ingest-secret", "TELEGRAM_BOT_TOKEN": "123:bot-secret",
-		"DATABASE_URL": "postgres://u:db-secret@h:5432/d",
+		"DATABASE_URL": "postgres://u:db-secret@h:5432/d", "VK_APP_SECRET": "vk-secret",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
-	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret"} {
+	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret", "vk-secret"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("log line leaks %q: %s", secret, buf.String())
 		}

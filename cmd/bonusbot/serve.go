@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -39,6 +40,14 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	})
 	mux.HandleFunc("GET /readyz", readyz(store, rdb))
 	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(1, int(pool.Config().MaxConns)/2)}))
+	app := ch.miniApp(store)
+	mux.Handle("/app/", app)
+	mux.Handle("/app", app)
+	mux.Handle("/api/miniapp/", app)
+	if cfg.MiniAppDev {
+		log.Warn("MINIAPP_DEV: the Mini App opens any member's account without a signature (development only)",
+			"try", "http://localhost:"+port(cfg.HTTPAddr)+"/app/?dev_user=+79160000001")
+	}
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -108,6 +117,11 @@ func readyz(store *ledger.Store, rdb *redis.Client) http.HandlerFunc {
 		}
 		w.Write([]byte("ready\n"))
 	}
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr) // Load checked it
+	return p
 }
 
 // serveHTTP runs srv until ctx ends, then drains in-flight requests.
