@@ -166,22 +166,24 @@ func (e *Engine) refuseBlocked(ctx context.Context, account int64) error {
 	return nil
 }
 
-// Gift plans the gift as PlanGift does, then makes it. key is the client's idempotency key, scoped to
-// the account: a request repeating an earlier key gets that gift's receipt and moves nothing. Refusals:
-// those of PlanGift, and ledger.ErrIdempotencyKeyReused.
+// Gift makes a gift in one step: the ledger checks every rule of it in its transaction, and a number
+// that cannot take it counts against the sender's lookups, as in PlanGift. key is the client's
+// idempotency key, scoped to the account: a request repeating an earlier key gets that gift's receipt
+// and moves nothing, even while the limits it used up would refuse a new one. Refusals: those of
+// PlanGift, and ledger.ErrIdempotencyKeyReused.
 func (e *Engine) Gift(ctx context.Context, v Visitor, l ledger.Link, phone string, points int64, key string) (ledger.GiftReceipt, error) {
 	req := ledger.GiftRequest{From: l.AccountID, FromPhone: l.Phone, To: phone, Points: points, Key: accountKey(l, key)}
-	// A retry must not be planned again: the first gift has used up the day's gift and the points.
-	used, err := e.ledger.GiftKeyUsed(ctx, req.Key)
-	if err != nil {
-		return ledger.GiftReceipt{}, err
-	}
-	if !used {
-		if _, err := e.PlanGift(ctx, v, l, phone, points); err != nil {
-			return ledger.GiftReceipt{}, err
+	in := e.input(v, e.opts.Now())
+	if err := e.giftPaused(ctx, l.AccountID, in); err != nil {
+		if used, kerr := e.ledger.GiftKeyUsed(ctx, req.Key); kerr != nil || !used {
+			return ledger.GiftReceipt{}, cmpOr(kerr, err)
 		}
 	}
-	return e.ledger.Gift(ctx, req)
+	r, err := e.ledger.Gift(ctx, req)
+	if errors.Is(err, ledger.ErrGiftRecipient) {
+		return r, e.countProbe(ctx, l.AccountID, in)
+	}
+	return r, err
 }
 
 // accountKey scopes a client's idempotency key to the account.

@@ -126,6 +126,19 @@ func (e *Engine) giftPaused(ctx context.Context, account int64, in Input) error 
 	return nil
 }
 
+// countProbe counts a lookup of a number that cannot take a gift against the sender, and returns
+// the refusal to give.
+func (e *Engine) countProbe(ctx context.Context, account int64, in Input) error {
+	key := e.probeKey(account, in)
+	pipe := e.rdb.TxPipeline()
+	pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, 48*time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("dialogs: gift probes: %w", err)
+	}
+	return ledger.ErrGiftRecipient
+}
+
 func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone string) (Result, error) {
 	if err := e.giftPaused(ctx, s.Account, in); err != nil {
 		return Result{}, err
@@ -133,14 +146,7 @@ func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone strin
 	a, err := e.ledger.AccountByPhone(ctx, phone)
 	switch {
 	case errors.Is(err, ledger.ErrUnknownPhone) || err == nil && a.Blocked:
-		key := e.probeKey(s.Account, in)
-		pipe := e.rdb.TxPipeline()
-		pipe.Incr(ctx, key)
-		pipe.Expire(ctx, key, 48*time.Hour)
-		if _, err := pipe.Exec(ctx); err != nil {
-			return Result{}, fmt.Errorf("dialogs: gift probes: %w", err)
-		}
-		return Result{}, ledger.ErrGiftRecipient
+		return Result{}, e.countProbe(ctx, s.Account, in)
 	case err != nil:
 		return Result{}, err
 	case a.ID == s.Account:

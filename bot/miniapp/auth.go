@@ -69,6 +69,11 @@ func (h *Handler) visitor(next func(http.ResponseWriter, *request)) http.Handler
 		}
 		req := &request{Request: r, visitor: dialogs.Visitor{Channel: l.Channel, UserID: l.UserID, ChatID: l.UserID, LangCode: l.LangCode},
 			lang: dialogs.PickLang(l.LangCode)}
+		if l.Channel != "dev" {
+			// The page counts down from this on its own clock, which need not agree with ours.
+			left := l.SignedAt.Add(h.opts.MaxAge).Sub(h.opts.Now())
+			w.Header().Set("Launch-Expires-In", strconv.FormatInt(int64(left.Seconds()), 10))
+		}
 		res, err := h.limiter.Allow(r.Context(), h.opts.Prefix+"miniapp:"+l.Channel+":"+strconv.FormatInt(l.UserID, 10),
 			redis_rate.PerMinute(h.opts.Rate))
 		if err != nil {

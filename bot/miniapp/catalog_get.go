@@ -23,7 +23,7 @@ type itemJSON struct {
 
 	CostText    string `json:"cost_text"`              // «299 баллов»
 	ConfirmText string `json:"confirm_text,omitempty"` // the chat's confirmation, when it can be redeemed
-	MissingText string `json:"missing_text,omitempty"` // «Не хватает 38 баллов», when it cannot be afforded
+	MissingText string `json:"missing_text,omitempty"` // «Нужно ещё 38 баллов», when it cannot be afforded
 }
 
 type categoryJSON struct {

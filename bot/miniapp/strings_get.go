@@ -13,7 +13,6 @@ var pageStrings = []string{"app.", "menu.", "language.name."}
 type stringsResponse struct {
 	Lang    string            `json:"lang"`
 	Strings map[string]string `json:"strings"`
-	MaxAge  int64             `json:"max_age"` // seconds launch data stays valid, so the page can say when it has grown too old
 }
 
 // getStrings is every fixed text of the page in ?lang= (a language code such as "ru" or "en-GB",
@@ -21,6 +20,5 @@ type stringsResponse struct {
 // before it knows who opened it, and nothing here is private.
 func (h *Handler) getStrings(w http.ResponseWriter, r *http.Request) {
 	lang := dialogs.PickLang(r.URL.Query().Get("lang"))
-	h.writeJSON(w, r, http.StatusOK, stringsResponse{Lang: lang, Strings: h.texts.Strings(lang, pageStrings...),
-		MaxAge: int64(h.opts.MaxAge.Seconds())})
+	h.writeJSON(w, r, http.StatusOK, stringsResponse{Lang: lang, Strings: h.texts.Strings(lang, pageStrings...)})
 }

@@ -6,7 +6,6 @@
   const native = Boolean(tg && tg.initData && tg.MainButton); // inside Telegram, not a stub or a browser
   const $ = (sel) => document.querySelector(sel);
   let auth = '';     // the Authorization header: signed launch data
-  let signedAt = 0;  // when the launch data was signed, in Unix seconds (0: unknown)
   let S = {};        // the page's strings in the user's language
   let me = null;     // GET me
   const stack = [];  // screens, for Back
@@ -16,12 +15,10 @@
   function launch() {
     const q = new URLSearchParams(location.search);
     if (tg && tg.initData) {
-      signedAt = Number(new URLSearchParams(tg.initData).get('auth_date')) || 0;
       const u = tg.initDataUnsafe && tg.initDataUnsafe.user;
       return ['tma ' + tg.initData, u && u.language_code];
     }
     if (q.get('vk_user_id') && q.get('sign')) {
-      signedAt = Number(q.get('vk_ts')) || 0;
       return ['vk ' + location.search.slice(1), q.get('vk_language')];
     }
     if (q.get('dev_user')) return ['dev ' + q.get('dev_user'), 'ru'];
@@ -42,16 +39,17 @@
     S = data.strings;
     document.documentElement.lang = data.lang;
     document.title = S['app.title'];
-    if (signedAt && data.max_age) watchAge(data.max_age);
     return data.lang;
   }
 
-  // The launch data stops being accepted max_age seconds after it was signed: say so before a tap fails.
+  // The server stops accepting the launch data after a while and says how long is left with every
+  // answer: counting down from that, the page says so before a tap fails (whatever the device's clock).
   let ageTimer = 0;
-  function watchAge(maxAge) {
+  function watchAge(res) {
+    const left = res.headers.get('Launch-Expires-In');
+    if (left === null) return;
     clearTimeout(ageTimer);
-    const left = (signedAt + maxAge) * 1000 - Date.now();
-    ageTimer = setTimeout(() => fatal(S['app.error.expired']), Math.max(left, 0));
+    ageTimer = setTimeout(() => fatal(S['app.error.expired']), Math.max(Number(left), 0) * 1000);
   }
 
   // --- talking to the server -----------------------------------------------------------------------
@@ -66,6 +64,7 @@
     } catch (e) {
       throw { error: 'offline', message: S['app.error.offline'] };
     }
+    watchAge(res);
     const data = await res.json().catch(() => ({ error: 'bad_response', message: S['app.error.offline'] }));
     if (res.ok) return data;
     data.status = res.status;
