@@ -65,14 +65,18 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 		return // the client gave up while waiting; nothing was applied
 	}
 	if err := h.apply(r, events, outcomes); err != nil {
-		// Nothing of the batch is half-done: billing resends it and finds what applied as duplicates.
+		// A fault anywhere answers 500 for the whole batch, never 200 with the fault listed as one
+		// event's refusal: billing takes rejected as final and would drop that event. What applied
+		// before the fault is found as duplicates when billing resends the batch.
 		h.fail(w, r, "accrue batch", err)
 		return
 	}
-	h.writeJSON(w, r, http.StatusOK, h.summarise(r, events, outcomes))
+	h.writeJSON(w, r, http.StatusOK, summarise(events, outcomes))
 }
 
-// apply sends the events that parsed to the ledger in one batch and fills in their outcomes.
+// apply sends the events that parsed to the ledger in one batch and fills in their outcomes. It
+// returns a fault if there was one anywhere: the ledger's batch error, or (a broken contract, still
+// never a 200) an event's error that is not a refusal.
 func (h *Handler) apply(r *http.Request, events []ledger.Event, outcomes []outcome) error {
 	var good []ledger.Event
 	var at []int // position in the request of each good event
@@ -86,21 +90,22 @@ func (h *Handler) apply(r *http.Request, events []ledger.Event, outcomes []outco
 		return err
 	}
 	for k, i := range at {
+		if errs[k] != nil && !ledger.IsRefusal(errs[k]) {
+			return fmt.Errorf("event %q: %w", events[i].ID, errs[k])
+		}
 		outcomes[i] = outcome{duplicate: results[k].Duplicate, err: errs[k]}
 	}
 	return nil
 }
 
-// summarise counts the outcomes and lists the refused events with their codes, logging any fault.
-func (h *Handler) summarise(r *http.Request, events []ledger.Event, outcomes []outcome) accrualsResponse {
+// summarise counts the outcomes and lists the refused events with their codes. Every error in
+// outcomes is a refusal by now (apply turned any fault into the batch's error).
+func summarise(events []ledger.Event, outcomes []outcome) accrualsResponse {
 	resp := accrualsResponse{Rejected: []rejected{}}
 	for i, o := range outcomes {
 		switch {
 		case o.err != nil:
-			code, msg, _, ok := classify(o.err)
-			if !ok {
-				h.log.ErrorContext(r.Context(), "ingest: accrue", "event_id", events[i].ID, "err", o.err)
-			}
+			code, msg, _, _ := classify(o.err)
 			resp.Rejected = append(resp.Rejected, rejected{ID: events[i].ID, errorBody: errorBody{code, msg}})
 		case o.duplicate:
 			resp.Duplicates++

@@ -1,13 +1,19 @@
 package ingest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"bonusbot/ledger"
 	"bonusbot/ledger/ingest"
 	"bonusbot/ledger/ledgertest"
 )
@@ -181,4 +187,63 @@ func TestAccrualsConcurrentBatches(t *testing.T) {
 		t.Errorf("total points = %d, want %d", total, want)
 	}
 	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+// TestAccrualsFaultIsWholeBatch500: a real database fault on one reversal answers 500 for the whole
+// batch, without details, never 200 with that reversal "rejected"; resent once the fault is gone, the
+// batch applies every event exactly once.
+func TestAccrualsFaultIsWholeBatch500(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	b.accrue(t, `{"events":[
+		{"id":"a1","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`},
+		{"id":"a2","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`},
+		{"id":"a3","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`}]}`)
+	batch := `{"events":[
+		{"id":"a4","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"refund-1","reverses":"a1",` + at + `},
+		{"id":"refund-2","reverses":"a2",` + at + `},
+		{"id":"refund-3","reverses":"a3",` + at + `}]}`
+	heal := ledgertest.FailInserts(t, b.store.Pool(), "billing_events", "id", "refund-2")
+	status, text := b.post(t, "/api/v1/accruals", batch)
+	if status != http.StatusInternalServerError || !strings.Contains(text, `"internal_error"`) || strings.Contains(text, "injected") {
+		t.Fatalf("batch with a fault on refund-2 = %d %s, want 500 internal_error without details", status, text)
+	}
+	heal()
+	if got := b.accrue(t, batch); got.Accepted != 2 || got.Duplicates != 2 || len(got.Rejected) != 0 {
+		t.Errorf("resent batch = %+v, want 2 accepted (refund-2, refund-3), 2 duplicates (a4, refund-1)", got)
+	}
+	if got := b.accrue(t, batch); got.Accepted != 0 || got.Duplicates != 4 {
+		t.Errorf("batch sent a third time = %+v, want 4 duplicates", got)
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
+		t.Errorf("balance = %d, want 100 (a4 alone)", bal)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+// faultyLedger breaks the ledger's contract on purpose: it reports a fault as the last event's own
+// error instead of the batch's. The handler must still not answer 200.
+type faultyLedger struct{ *ledger.Store }
+
+func (l faultyLedger) AccrueBatch(ctx context.Context, events []ledger.Event) ([]ledger.AccrualResult, []error, error) {
+	results, errs, err := l.Store.AccrueBatch(ctx, events)
+	if len(errs) > 0 {
+		errs[len(errs)-1] = errors.New("connection reset by peer")
+	}
+	return results, errs, err
+}
+
+func TestAccrualsEventFaultIsNever200(t *testing.T) {
+	t.Parallel()
+	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
+	store := ledgertest.NewStore(t, clock, ledger.Options{})
+	srv := httptest.NewServer(ingest.New(faultyLedger{store}, token, slog.New(slog.NewTextHandler(tWriter{t}, nil)), ingest.Options{}))
+	t.Cleanup(srv.Close)
+	status, text := call(t, http.MethodPost, srv.URL+"/api/v1/accruals", "Bearer "+token,
+		`{"events":[{"id":"x","phone":"+79161234567","category":"referral","occurred_at":"2026-03-01T10:00:00Z"}]}`)
+	if status != http.StatusInternalServerError || strings.Contains(text, "reset") {
+		t.Errorf("batch whose event failed with a fault = %d %s, want 500 without details", status, text)
+	}
 }

@@ -125,3 +125,28 @@ func TestAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribersFaultIs500: a database fault while one subscriber enrols answers 500 for the request,
+// not 200 with that item "rejected"; the resend enrols everyone, once.
+func TestSubscribersFaultIs500(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := `{"subscribers":[{"phone":"+79160000001"},{"phone":"+79160000002","account_of":"+79160000001"},{"phone":"+79160000003"}]}`
+	heal := ledgertest.FailInserts(t, b.store.Pool(), "phones", "phone", "+79160000002")
+	if status, text := b.post(t, "/api/v1/subscribers", body); status != http.StatusInternalServerError || strings.Contains(text, "injected") {
+		t.Fatalf("subscribers with a fault on one = %d %s, want 500 without details", status, text)
+	}
+	heal()
+	status, text := b.post(t, "/api/v1/subscribers", body)
+	if status != http.StatusOK || !strings.Contains(text, `"enrolled":3,"rejected":0`) {
+		t.Fatalf("resent subscribers = %d %s, want 3 enrolled", status, text)
+	}
+	one, err := b.store.AccountByPhone(t.Context(), "+79160000002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Phones) != 2 {
+		t.Errorf("phones of the shared account = %v, want +79160000001 and +79160000002", one.Phones)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}

@@ -31,7 +31,8 @@ type subscriberResult struct {
 }
 
 // postSubscribers enrols phones, in request order, so an item may join the account of an earlier one.
-// Enrolling a phone already on the wanted account succeeds and changes nothing.
+// Enrolling a phone already on the wanted account succeeds and changes nothing, so a request that
+// failed with 500 halfway is safe to resend.
 func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
 	var req subscribersRequest
 	if !h.readBatch(w, r, &req, "subscribers", func() (int, bool) { return len(req.Subscribers), req.Subscribers != nil }) {
@@ -40,11 +41,14 @@ func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
 	resp := subscribersResponse{Results: make([]subscriberResult, len(req.Subscribers))}
 	for i, sub := range req.Subscribers {
 		acct, err := h.ledger.Enrol(r.Context(), sub.Phone, sub.AccountOf)
+		if err != nil && !ledger.IsRefusal(err) {
+			// A fault is 500 for the whole request, never one item's refusal. The items before it
+			// stay enrolled; a resend finds them enrolled on the same account and changes nothing.
+			h.fail(w, r, "enrol", err)
+			return
+		}
 		if err != nil {
-			code, msg, _, ok := classify(err)
-			if !ok {
-				h.log.ErrorContext(r.Context(), "ingest: enrol", "err", err)
-			}
+			code, msg, _, _ := classify(err)
 			resp.Results[i] = subscriberResult{Phone: sub.Phone, Error: code, Message: msg}
 			resp.Rejected++
 			continue
