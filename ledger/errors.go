@@ -15,6 +15,7 @@ var (
 	ErrInvalidEvent       = refusal("invalid event")
 	ErrUnknownCategory    = refusal("unknown earn category")
 	ErrEventConflict      = refusal("event id already used with different content")
+	ErrExpiredEvent       = refusal("accrual too old: its points would already have expired")
 	ErrUnknownEvent       = refusal("reversed event not found")
 	ErrAlreadyReversed    = refusal("event already reversed")
 	ErrUnknownPhone       = refusal("phone is not a programme member")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"bonusbot/ledger"
 )
@@ -119,18 +120,16 @@ func summarise(events []ledger.Event, outcomes []outcome) accrualsResponse {
 // parseEvent decodes one event on its own, so a malformed event is refused without spoiling the batch.
 // The error wraps a ledger refusal; the returned Event always carries the id when the JSON had one.
 func parseEvent(raw json.RawMessage) (ledger.Event, error) {
+	if !utf8.Valid(raw) {
+		// Checked on the raw bytes, as the decoder would turn each invalid byte into U+FFFD, and
+		// "coll\xff-1" and "coll\xfe-1" would become one id.
+		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: not valid UTF-8", ledger.ErrInvalidEvent)
+	}
 	var in eventJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields() // a misspelt "ammount" must not silently become "no amount"
 	if err := dec.Decode(&in); err != nil {
-		var ev ledger.Event
-		var named struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw, &named) == nil { // best effort: name the event if we can
-			ev.ID = named.ID
-		}
-		return ev, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
+		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
 	}
 	ev := ledger.Event{ID: in.ID, Phone: in.Phone, Category: in.Category, Points: in.Points, Reverses: in.Reverses}
 	if in.OccurredAt == "" {
@@ -155,6 +154,18 @@ func parseEvent(raw json.RawMessage) (ledger.Event, error) {
 		ev.Amount = &kopecks
 	}
 	return ev, nil
+}
+
+// namedID is the id of a refused event, if it has one, so billing can tell which event was refused.
+// Best effort: the id of a malformed event may come out empty, or with U+FFFD for invalid bytes.
+func namedID(raw json.RawMessage) string {
+	var named struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &named) != nil {
+		return ""
+	}
+	return named.ID
 }
 
 // decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a

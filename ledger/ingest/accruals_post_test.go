@@ -247,3 +247,55 @@ func TestAccrualsEventFaultIsNever200(t *testing.T) {
 		t.Errorf("batch whose event failed with a fault = %d %s, want 500 without details", status, text)
 	}
 }
+
+// TestAccrualsRefuseEventsAlone: an event the database could not store (a NUL byte, invalid UTF-8),
+// that mints beyond the caps, or whose points would already have expired is refused alone, with a
+// code; the rest of the batch applies, and a resend answers the same instead of failing forever.
+func TestAccrualsRefuseEventsAlone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	batch := `{"events":[
+		{"id":"good","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"nul\u0000id","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"nul-cat","phone":"+79161234567","category":"mob\u0000ile","amount":"1.00",` + at + `},
+		{"id":"nul-rev","reverses":"good\u0000",` + at + `},
+		{"id":"coll` + "\xff" + `-1","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"coll` + "\xfe" + `-1","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"bad-utf8-cat","phone":"+79161234567","category":"mob` + "\xc3" + `","amount":"1.00",` + at + `},
+		{"id":"mint","phone":"+79161234567","category":"mobile","amount":"1000000000000",` + at + `},
+		{"id":"mint-rate","phone":"+79161234567","category":"salon","amount":"3000003.00",` + at + `},
+		{"id":"cap","phone":"+79161234568","category":"mobile","amount":"5000000.00",` + at + `},
+		{"id":"mint-points","phone":"+79161234567","category":"mobile","points":1000001,` + at + `},
+		{"id":"old","phone":"+79161234567","category":"mobile","amount":"5000.00","occurred_at":"2025-01-14T10:00:00Z"}
+	]}`
+	wantRejected := map[string]string{
+		"nul\x00id":    "invalid_event",
+		"nul-cat":      "invalid_event",
+		"nul-rev":      "invalid_event",
+		"coll\uFFFD-1": "invalid_event", // twice: the id as far as it can be shown
+		"bad-utf8-cat": "invalid_event",
+		"mint":         "invalid_amount",
+		"mint-rate":    "invalid_amount",
+		"mint-points":  "invalid_event",
+		"old":          "expired_event",
+	}
+	for i, wantDup := range []int{0, 2} {
+		got := b.accrue(t, batch)
+		if got.Accepted != 2-wantDup || got.Duplicates != wantDup || len(got.Rejected) != 10 {
+			t.Errorf("send %d: %+v, want %d accepted, %d duplicates, 10 rejected", i+1, got, 2-wantDup, wantDup)
+		}
+		for _, r := range got.Rejected {
+			if want := wantRejected[r.ID]; r.Error != want {
+				t.Errorf("send %d: rejected %q = %q (%s), want %q", i+1, r.ID, r.Error, r.Message, want)
+			}
+		}
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
+		t.Errorf("balance = %d, want 100 (good alone)", bal)
+	}
+	if bal := balanceOf(t, b, "+79161234568"); bal != ledger.MaxEventPoints {
+		t.Errorf("balance = %d, want %d (the cap exactly)", bal, ledger.MaxEventPoints)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}

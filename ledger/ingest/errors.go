@@ -28,6 +28,7 @@ var refusals = []struct {
 	{ledger.ErrUnknownPhone, "unknown_phone", http.StatusNotFound},
 	{ledger.ErrUnknownAccount, "unknown_account", http.StatusNotFound},
 	{ledger.ErrPhoneTaken, "phone_taken", http.StatusConflict},
+	{ledger.ErrExpiredEvent, "expired_event", http.StatusUnprocessableEntity},
 }
 
 // codeRefused is the code of a ledger refusal that has no code of its own in refusals yet: still a
