@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -169,9 +171,14 @@ func namedID(raw json.RawMessage) string {
 }
 
 // decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a
-// message for the caller.
+// message for the caller. An unknown top-level field is refused by name: a misspelt "evnts" must not
+// look like an empty batch.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
+	if ok, msg := isJSON(r.Header.Get("Content-Type")); !ok {
+		return http.StatusUnsupportedMediaType, msg
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("unexpected data after the JSON object")
@@ -207,9 +214,29 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, v any, field
 	return true
 }
 
+// isJSON accepts application/json, with a charset parameter only if it says UTF-8, the one encoding
+// JSON has (RFC 8259). Anything else — a form, text/plain, a missing header — is refused before the
+// body is read, so a client that sends the wrong thing learns it at once.
+func isJSON(contentType string) (bool, string) {
+	const want = "Content-Type must be application/json"
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "application/json" {
+		return false, want
+	}
+	for name, value := range params {
+		if name != "charset" || !strings.EqualFold(value, "utf-8") {
+			return false, want + " (charset=utf-8 is the only parameter it takes)"
+		}
+	}
+	return true, ""
+}
+
 func errorCodeFor(status int) string {
-	if status == http.StatusRequestEntityTooLarge {
+	switch status {
+	case http.StatusRequestEntityTooLarge:
 		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
 	}
 	return "malformed_request"
 }

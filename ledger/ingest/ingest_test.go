@@ -41,9 +41,19 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// call sends body (empty for none) with the given Authorization header and returns status and body.
-// It reports a transport failure with t.Error, not t.Fatal, so goroutines may use it.
+// call sends body (empty for none, else as application/json) with the given Authorization header and
+// returns status and body. It reports a transport failure with t.Error, not t.Fatal, so goroutines may use it.
 func call(t *testing.T, method, url, auth, body string) (int, string) {
+	t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return callAs(t, method, url, auth, contentType, body)
+}
+
+// callAs is call with the Content-Type header given (none if empty).
+func callAs(t *testing.T, method, url, auth, contentType, body string) (int, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -56,6 +66,9 @@ func call(t *testing.T, method, url, auth, body string) (int, string) {
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -72,7 +85,7 @@ func call(t *testing.T, method, url, auth, body string) (int, string) {
 
 func (b *testBundle) post(t *testing.T, path, body string) (int, string) {
 	t.Helper()
-	return call(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, body)
+	return callAs(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, "application/json", body)
 }
 
 type accrualsResp struct {
@@ -171,6 +184,7 @@ func BenchmarkPostAccruals(b *testing.B) {
 			b.Fatal(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
@@ -207,5 +221,41 @@ func TestBlockAndUnblock(t *testing.T) {
 	}
 	if status, _ := call(t, http.MethodPost, b.srv.URL+"/api/v1/accounts/%2B79161234567/block", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("block without a token = %d, want 401", status)
+	}
+}
+
+// TestContentType: the batch endpoints take only JSON bodies, labelled as such; anything else is 415
+// before the body is read.
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		contentType string
+		want        int
+	}{
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"Application/JSON; Charset=UTF-8", http.StatusOK},
+		{"", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset=latin1", http.StatusUnsupportedMediaType},
+		{"application/json; boundary=x", http.StatusUnsupportedMediaType},
+		{"application/json;;", http.StatusUnsupportedMediaType},
+	}
+	for _, path := range []string{"/api/v1/accruals", "/api/v1/subscribers"} {
+		body := `{"events":[]}`
+		if path == "/api/v1/subscribers" {
+			body = `{"subscribers":[]}`
+		}
+		for _, tt := range tests {
+			status, text := callAs(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, tt.contentType, body)
+			if status != tt.want {
+				t.Errorf("POST %s as %q = %d %s, want %d", path, tt.contentType, status, text, tt.want)
+			}
+			if status == http.StatusUnsupportedMediaType && !strings.Contains(text, `"unsupported_media_type"`) {
+				t.Errorf("POST %s as %q = %s, want code unsupported_media_type", path, tt.contentType, text)
+			}
+		}
 	}
 }

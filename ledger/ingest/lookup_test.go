@@ -2,12 +2,14 @@ package ingest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 )
 
@@ -23,7 +25,10 @@ func TestSubscribers(t *testing.T) {
 		{"phone":"+79160000003","account_of":"+79160000002"},
 		{"phone":"+79160000001","account_of":"+79160000002"},
 		{"phone":"+79160000004","account_of":"+79169999999"},
-		{"phone":"12345"}
+		{"phone":"12345"},
+		{"phone":"+79160000005","acount_of":"+79160000002"},
+		{"phone":"+7916000000`+"\xff"+`6"},
+		"+79160000007"
 	]}`)
 	if status != http.StatusOK {
 		t.Fatalf("POST subscribers = %d %s", status, text)
@@ -40,8 +45,8 @@ func TestSubscribers(t *testing.T) {
 	if err := json.Unmarshal([]byte(text), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Enrolled != 3 || got.Rejected != 3 || len(got.Results) != 6 {
-		t.Fatalf("subscribers = %s, want 3 enrolled, 3 rejected", text)
+	if got.Enrolled != 3 || got.Rejected != 6 || len(got.Results) != 9 {
+		t.Fatalf("subscribers = %s, want 3 enrolled, 6 rejected", text)
 	}
 	r := got.Results
 	if r[0].Phone != "+79160000002" || r[0].AccountID == 0 || r[1].AccountID != r[0].AccountID || r[2].AccountID != r[0].AccountID {
@@ -50,13 +55,21 @@ func TestSubscribers(t *testing.T) {
 	if len(r[2].Phones) != 2 {
 		t.Errorf("phones of the family account = %v, want 2", r[2].Phones)
 	}
-	for i, want := range []string{"phone_taken", "unknown_phone", "invalid_phone"} {
+	// A misspelt field refuses the item: it must not enrol +79160000005 on an account of its own.
+	for i, want := range []string{"phone_taken", "unknown_phone", "invalid_phone", "invalid_event", "invalid_event", "invalid_event"} {
 		if r[3+i].Error != want {
 			t.Errorf("result %d error = %q, want %q", 3+i, r[3+i].Error, want)
 		}
 	}
 	if status, text := b.post(t, "/api/v1/subscribers", `{"subscribers":`); status != http.StatusBadRequest {
 		t.Errorf("malformed subscribers = %d %s, want 400", status, text)
+	}
+	if _, err := b.store.AccountByPhone(t.Context(), "+79160000005"); !errors.Is(err, ledger.ErrUnknownPhone) {
+		t.Errorf("AccountByPhone of the misspelt item = %v, want ErrUnknownPhone", err)
+	}
+	status, text = b.post(t, "/api/v1/subscribers", `{"subscribers":[],"acount_of":"+79160000002"}`)
+	if status != http.StatusBadRequest || !strings.Contains(text, "acount_of") {
+		t.Errorf("unknown top-level field = %d %s, want 400 naming it", status, text)
 	}
 	ledgertest.CheckInvariants(t, b.store.Pool())
 }
