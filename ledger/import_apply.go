@@ -175,8 +175,9 @@ func stageChunk(ctx context.Context, tx pgx.Tx, rows []stagedRow) error {
 	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
 	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
 	// That makes plan costs look huge, and JIT would then spend more compiling than the statement runs.
-	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
-		SET LOCAL enable_nestloop = off; SET LOCAL jit = off`); err != nil {
+	// A chunk is bulk work: its statements may take bulkTimeout.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
+		SET LOCAL enable_nestloop = off; SET LOCAL jit = off; SET LOCAL statement_timeout = %d`, bulkTimeout.Milliseconds())); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	if _, err := tx.Exec(ctx, importStage); err != nil {
