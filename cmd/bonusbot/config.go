@@ -22,6 +22,10 @@ type Config struct {
 	Location    *time.Location
 	Expiry      ledger.ExpiryPolicy
 
+	RequestTimeout    time.Duration // server-side deadline of an HTTP request that is not a batch
+	IngestTimeout     time.Duration // the same for a batch (accruals, subscribers)
+	IngestMaxInflight int           // batches applying at once; more get 503 and Retry-After
+
 	BotToken       string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
 	TelegramAPIURL string        // the Bot API server
 	BotMode        string        // polling, webhook or off
@@ -46,6 +50,10 @@ var configDefaults = map[string]string{
 	"HTTP_ADDR":     ":8080",
 	"TIMEZONE":      "Europe/Moscow",
 	"POINTS_EXPIRY": "12m",
+
+	"REQUEST_TIMEOUT":     "10s",
+	"INGEST_TIMEOUT":      "60s",
+	"INGEST_MAX_INFLIGHT": "10", // half the default pool of 20, so batches never starve the bot
 
 	"TELEGRAM_API_URL": "https://api.telegram.org",
 	"BOT_MODE":         "polling",
@@ -83,6 +91,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Expiry, err = ledger.ParseExpiryPolicy(get("POINTS_EXPIRY")); err != nil {
 		return Config{}, fmt.Errorf("config: POINTS_EXPIRY: %w", err)
 	}
+	if err := c.loadHTTP(get); err != nil {
+		return Config{}, err
+	}
 	if err := c.loadBot(get); err != nil {
 		return Config{}, err
 	}
@@ -116,6 +127,23 @@ func (c *Config) loadMiniApp(get func(string) string) error {
 	default:
 		return fmt.Errorf("config: MINIAPP_DEV: want 1 or 0, got %q", dev)
 	}
+	return nil
+}
+
+// loadHTTP reads the deadlines and the cap on concurrent batches of the HTTP server.
+func (c *Config) loadHTTP(get func(string) string) error {
+	for name, d := range map[string]*time.Duration{"REQUEST_TIMEOUT": &c.RequestTimeout, "INGEST_TIMEOUT": &c.IngestTimeout} {
+		v, err := time.ParseDuration(get(name))
+		if err != nil || v < time.Second || v > 10*time.Minute {
+			return fmt.Errorf("config: %s: want a duration from 1s to 10m, got %q", name, get(name))
+		}
+		*d = v
+	}
+	n, err := strconv.Atoi(get("INGEST_MAX_INFLIGHT"))
+	if err != nil || n < 1 {
+		return fmt.Errorf("config: INGEST_MAX_INFLIGHT: want a number of batches (≥ 1), got %q", get("INGEST_MAX_INFLIGHT"))
+	}
+	c.IngestMaxInflight = n
 	return nil
 }
 
@@ -188,6 +216,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("ingest_token", token),
 		slog.String("timezone", c.Location.String()),
 		slog.String("points_expiry", string(c.Expiry)),
+		slog.String("request_timeout", c.RequestTimeout.String()),
+		slog.String("ingest_timeout", c.IngestTimeout.String()),
+		slog.Int("ingest_max_inflight", c.IngestMaxInflight),
 		slog.String("telegram_bot_token", botToken),
 		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
 		slog.String("bot_mode", c.BotMode),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -16,7 +17,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Location.String() != "Europe/Moscow" || c.Expiry != "12m" || c.HTTPAddr != ":8080" || c.IngestToken != "" {
+	if c.Location.String() != "Europe/Moscow" || c.Expiry != "12m" || c.HTTPAddr != ":8080" || c.IngestToken != "" ||
+		c.RequestTimeout != 10*time.Second || c.IngestTimeout != time.Minute || c.IngestMaxInflight != 10 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -25,19 +27,22 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadNamesTheBadVariable(t *testing.T) {
 	t.Parallel()
 	for name, value := range map[string]string{
-		"DATABASE_URL":     "mysql://x",
-		"REDIS_URL":        "http://x",
-		"HTTP_ADDR":        "8080",
-		"TIMEZONE":         "Mars/Olympus",
-		"POINTS_EXPIRY":    "forever",
-		"TELEGRAM_API_URL": "ftp://x",
-		"BOT_MODE":         "carrier-pigeon",
-		"BOT_USER_RATE":    "0",
-		"DIALOG_TTL":       "5s",
-		"MINIAPP_URL":      "http://bonus.example/app/",
-		"MINIAPP_MAX_AGE":  "10s",
-		"MINIAPP_RATE":     "lots",
-		"MINIAPP_DEV":      "yes",
+		"DATABASE_URL":        "mysql://x",
+		"REDIS_URL":           "http://x",
+		"HTTP_ADDR":           "8080",
+		"TIMEZONE":            "Mars/Olympus",
+		"POINTS_EXPIRY":       "forever",
+		"TELEGRAM_API_URL":    "ftp://x",
+		"BOT_MODE":            "carrier-pigeon",
+		"BOT_USER_RATE":       "0",
+		"DIALOG_TTL":          "5s",
+		"MINIAPP_URL":         "http://bonus.example/app/",
+		"MINIAPP_MAX_AGE":     "10s",
+		"MINIAPP_RATE":        "lots",
+		"MINIAPP_DEV":         "yes",
+		"REQUEST_TIMEOUT":     "10",
+		"INGEST_TIMEOUT":      "1h",
+		"INGEST_MAX_INFLIGHT": "0",
 	} {
 		_, err := Load(env(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
