@@ -39,6 +39,7 @@ var refusals = []struct {
 	{dialogs.ErrCodeLimit, "code_limit", http.StatusConflict, "code.limit"},
 	{dialogs.ErrCodeExpired, "code_expired", http.StatusConflict, "code.expired"},
 	{ledger.ErrInvalidPhone, "invalid_phone", http.StatusUnprocessableEntity, "phone.invalid"},
+	{dialogs.ErrCodePhoneRange, "invalid_phone", http.StatusUnprocessableEntity, "code.phone_range"},
 	{ledger.ErrGiftAmount, "invalid_amount", http.StatusUnprocessableEntity, "miniapp.refusal.gift_amount"},
 	{ledger.ErrInvalidAmount, "invalid_amount", http.StatusUnprocessableEntity, "miniapp.refusal.gift_amount"},
 	{ledger.ErrUnknownItem, "unknown_item", http.StatusUnprocessableEntity, "redeem.unknown"},

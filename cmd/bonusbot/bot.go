@@ -48,6 +48,9 @@ func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpoo
 		return nil, err
 	}
 	c := &channels{cfg: cfg, log: log, rdb: rdb, texts: texts, chats: map[string]notify.Chat{}}
+	if cfg.CodeSecret == "" {
+		log.Warn("CODE_SECRET is empty: one-time codes are keyed with a random secret of this process (development only)")
+	}
 	if cfg.SMSGatewayURL == "" {
 		log.Warn("SMS_GATEWAY_URL is empty: one-time codes and notices go to this log (development only)")
 		c.sms = sms.DevLog{Log: log}
@@ -72,7 +75,8 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	opts.OnGift = c.notices.OnGift
 	store := ledger.NewStore(pool, opts)
 	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
-		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL})
+		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL,
+			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes})
 	return store
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"bonusbot/ledger"
@@ -36,6 +37,10 @@ type Config struct {
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
 
+	CodeSecret    string   // keys the one-time codes' HMAC; empty: random per process (development only)
+	PhonePrefixes []string // one-time codes go only to numbers starting so
+	SMSDevLog     bool     // SMS_DEV_LOG: texts, codes included, may go to the log while a real platform is on
+
 	MiniAppURL    string        // the public https address of /app/; empty: the bot offers no Mini App button
 	MiniAppMaxAge time.Duration // launch data older than this is refused
 	MiniAppRate   int           // Mini App API requests a user may make a minute
@@ -60,6 +65,8 @@ var configDefaults = map[string]string{
 	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
 	"DIALOG_TTL":       "15m",
+
+	"OTP_PHONE_PREFIXES": "+79",
 
 	"MINIAPP_MAX_AGE": "1h",
 	"MINIAPP_RATE":    "120",
@@ -100,6 +107,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if err := c.loadMiniApp(get); err != nil {
 		return Config{}, err
 	}
+	if err := c.loadCodes(get); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -126,6 +136,41 @@ func (c *Config) loadMiniApp(get func(string) string) error {
 		c.MiniAppDev = true
 	default:
 		return fmt.Errorf("config: MINIAPP_DEV: want 1 or 0, got %q", dev)
+	}
+	return nil
+}
+
+// phonePrefix is an international prefix of phone numbers: "+79", "+7".
+var phonePrefix = regexp.MustCompile(`^\+[0-9]{1,6}$`)
+
+// loadCodes reads how one-time codes are kept and sent. Wherever real users can ask for codes (a bot
+// token, a VK app, a real SMS gateway) the codes' secret must be set, and codes may reach the log only
+// when SMS_DEV_LOG says so on purpose.
+func (c *Config) loadCodes(get func(string) string) error {
+	realUsers := c.BotToken != "" || c.VKAppSecret != "" || c.SMSGatewayURL != ""
+	c.CodeSecret = get("CODE_SECRET")
+	switch {
+	case c.CodeSecret == "" && realUsers:
+		return fmt.Errorf("config: CODE_SECRET: required with TELEGRAM_BOT_TOKEN, VK_APP_SECRET or SMS_GATEWAY_URL (e.g. openssl rand -hex 32)")
+	case c.CodeSecret != "" && len(c.CodeSecret) < 32:
+		return fmt.Errorf("config: CODE_SECRET: want at least 32 characters, got %d", len(c.CodeSecret))
+	}
+	c.PhonePrefixes = nil
+	for _, p := range strings.Split(get("OTP_PHONE_PREFIXES"), ",") {
+		if p = strings.TrimSpace(p); !phonePrefix.MatchString(p) {
+			return fmt.Errorf("config: OTP_PHONE_PREFIXES: want prefixes such as +79,+7495, got %q", p)
+		}
+		c.PhonePrefixes = append(c.PhonePrefixes, p)
+	}
+	switch v := get("SMS_DEV_LOG"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.SMSDevLog = true
+	default:
+		return fmt.Errorf("config: SMS_DEV_LOG: want true or false, got %q", v)
+	}
+	if c.SMSGatewayURL == "" && (c.BotToken != "" || c.VKAppSecret != "") && !c.SMSDevLog {
+		return fmt.Errorf("config: SMS_GATEWAY_URL: required with TELEGRAM_BOT_TOKEN or VK_APP_SECRET, or one-time codes would go to the log; set SMS_DEV_LOG=true to do that on purpose")
 	}
 	return nil
 }
@@ -205,10 +250,13 @@ func (c Config) LogValue() slog.Value {
 	if c.WebhookSecret != "" {
 		hookSecret = "<redacted>"
 	}
-	vkSecret := ""
-	if c.VKAppSecret != "" {
-		vkSecret = "<redacted>"
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "<redacted>"
 	}
+	vkSecret, codeSecret := redact(c.VKAppSecret), redact(c.CodeSecret)
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
@@ -233,6 +281,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("miniapp_rate", c.MiniAppRate),
 		slog.Bool("miniapp_dev", c.MiniAppDev),
 		slog.String("vk_app_secret", vkSecret),
+		slog.String("code_secret", codeSecret),
+		slog.String("otp_phone_prefixes", strings.Join(c.PhonePrefixes, ",")),
+		slog.Bool("sms_dev_log", c.SMSDevLog),
 	)
 }
 
