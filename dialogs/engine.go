@@ -61,6 +61,7 @@ type Options struct {
 	ResendAfter  time.Duration    // (60 s)
 	CodesPerHour int              // per phone and per channel user (5)
 	ProbesPerDay int              // lookups of non-members before gifting pauses for the day (5)
+	Support      SupportOptions   // the human support relay; zero: /support only says how to reach support
 }
 
 func (o *Options) defaults() {
@@ -71,6 +72,7 @@ func (o *Options) defaults() {
 	o.CodeTries = cmpOr(o.CodeTries, 5)
 	o.CodesPerHour = cmpOr(o.CodesPerHour, 5)
 	o.ProbesPerDay = cmpOr(o.ProbesPerDay, 5)
+	o.Support.Idle = cmpOr(o.Support.Idle, 24*time.Hour)
 	if o.Location == nil {
 		o.Location = time.FixedZone("MSK", 3*3600)
 	}
@@ -99,6 +101,7 @@ type Engine struct {
 	log     *slog.Logger
 	opts    Options
 	cache   caches
+	labels  menuLabels
 }
 
 // NewEngine returns an Engine.
@@ -126,6 +129,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	y, m, d := in.At.In(e.opts.Location).Date()
 	in.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	in.Nonce = nonce()
+	in.Support = e.supportInfo(in)
 	s, stored, err := e.load(ctx, in)
 	if err != nil {
 		return Reply{}, err
@@ -218,8 +222,12 @@ func (e *Engine) save(ctx context.Context, in Input, s State, stored bool) error
 	var ttl time.Duration
 	switch {
 	case s.Step != StepMenu:
-		s.Until = in.At.Add(e.opts.DialogTTL)
-		ttl = e.opts.DialogTTL + time.Hour
+		life := e.opts.DialogTTL
+		if s.Step == StepSupport { // a subscriber waits for an agent's answer far longer than for a code
+			life = e.opts.Support.Idle
+		}
+		s.Until = in.At.Add(life)
+		ttl = life + time.Hour
 	case !s.Linked():
 		s = State{Lang: s.Lang}
 		ttl = langTTL
