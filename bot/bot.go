@@ -45,6 +45,7 @@ type Options struct {
 	LeaseTTL    time.Duration // how long a poller's lease lasts unless renewed (30 s)
 	PollTimeout time.Duration // long-poll duration (50 s)
 	HTTPClient  *http.Client
+	Support     Support // the relay to human agents (bot/support); nil without SUPPORT_CHAT_ID
 }
 
 func (o *Options) defaults() {
@@ -107,7 +108,7 @@ func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links
 		// Unbuffered: the library confirms a batch (the next getUpdates' offset) once it has handed the
 		// batch over, so an update must never sit in a buffer that a shutdown would drop.
 		tg.WithUpdatesChannelCap(0),
-		tg.WithAllowedUpdates(tg.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		tg.WithAllowedUpdates(allowedUpdates),
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram", "err", err) }),
 		tg.WithCheckInitTimeout(10*time.Second),
 	)
@@ -147,6 +148,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("telegram lease lost; waiting to poll again")
 	}
 }
+
+// allowedUpdates are the updates the bot asks Telegram for; agents' edits of their answers are edited messages.
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery}
 
 // Notify sends a text to a chat (a gift notice); it is notify.Chat.
 func (b *Bot) Notify(ctx context.Context, chatID int64, text string) error {

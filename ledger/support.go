@@ -28,6 +28,7 @@ type Conversation struct {
 	AccountID   int64
 	OpenedAt    time.Time
 	LastAt      time.Time // the last message either way
+	UserChatID  int64     // the chat of the latest subscriber message, where answers go (0: none yet)
 	ClosedAt    time.Time // zero while open
 	ClosedBy    int64     // the agent who closed it; 0 when it closed itself
 	CloseReason string    // "agent", "idle"; "" while open
@@ -101,12 +102,12 @@ func (s *Store) TopicAccount(ctx context.Context, chatID int64, threadID int) (a
 	return accountID, true, nil
 }
 
-const conversationColumns = `id, chat_id, account_id, opened_at, last_at, closed_at, coalesce(closed_by, 0), coalesce(close_reason, '')`
+const conversationColumns = `id, chat_id, account_id, opened_at, last_at, coalesce(user_chat_id, 0), closed_at, coalesce(closed_by, 0), coalesce(close_reason, '')`
 
 func scanConversation(row pgx.CollectableRow) (Conversation, error) {
 	var c Conversation
 	var closedAt *time.Time
-	err := row.Scan(&c.ID, &c.ChatID, &c.AccountID, &c.OpenedAt, &c.LastAt, &closedAt, &c.ClosedBy, &c.CloseReason)
+	err := row.Scan(&c.ID, &c.ChatID, &c.AccountID, &c.OpenedAt, &c.LastAt, &c.UserChatID, &closedAt, &c.ClosedBy, &c.CloseReason)
 	if closedAt != nil {
 		c.ClosedAt = *closedAt
 	}
@@ -114,8 +115,9 @@ func scanConversation(row pgx.CollectableRow) (Conversation, error) {
 }
 
 // OpenConversation returns the account's open conversation in group chatID, opening one if there is
-// none; opened says it is new (so the agents need the account's card first).
-func (s *Store) OpenConversation(ctx context.Context, chatID, accountID int64) (c Conversation, opened bool, err error) {
+// none; opened says it is new (so the agents need the account's card first). A subscriber's message
+// passes its chat (userChatID), which becomes where answers go; an agent's passes 0.
+func (s *Store) OpenConversation(ctx context.Context, chatID, accountID, userChatID int64) (c Conversation, opened bool, err error) {
 	now := s.now()
 	type result struct {
 		c      Conversation
@@ -124,9 +126,10 @@ func (s *Store) OpenConversation(ctx context.Context, chatID, accountID int64) (
 	r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (result, error) {
 		// The partial unique index makes a concurrent open wait here, then find the winner's row.
 		rows, err := tx.Query(ctx, `
-			INSERT INTO support_conversations (chat_id, account_id, opened_at, last_at) VALUES ($1, $2, $3, $3)
+			INSERT INTO support_conversations (chat_id, account_id, opened_at, last_at, user_chat_id)
+			VALUES ($1, $2, $3, $3, nullif($4, 0))
 			ON CONFLICT (chat_id, account_id) WHERE closed_at IS NULL DO NOTHING
-			RETURNING `+conversationColumns, chatID, accountID, now)
+			RETURNING `+conversationColumns, chatID, accountID, now, userChatID)
 		if err != nil {
 			return result{}, err
 		}
@@ -137,8 +140,8 @@ func (s *Store) OpenConversation(ctx context.Context, chatID, accountID int64) (
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return result{}, err
 		}
-		rows, err = tx.Query(ctx, `SELECT `+conversationColumns+` FROM support_conversations
-			WHERE chat_id = $1 AND account_id = $2 AND closed_at IS NULL`, chatID, accountID)
+		rows, err = tx.Query(ctx, `UPDATE support_conversations SET user_chat_id = coalesce(nullif($3, 0), user_chat_id)
+			WHERE chat_id = $1 AND account_id = $2 AND closed_at IS NULL RETURNING `+conversationColumns, chatID, accountID, userChatID)
 		if err != nil {
 			return result{}, err
 		}

@@ -32,7 +32,7 @@ func TestSupportConversationLifecycle(t *testing.T) {
 	for i := range convs {
 		wg.Go(func() {
 			var err error
-			if convs[i], opened[i], err = f.store.OpenConversation(ctx, group, acct); err != nil {
+			if convs[i], opened[i], err = f.store.OpenConversation(ctx, group, acct, 501); err != nil {
 				t.Error(err)
 			}
 		})
@@ -49,6 +49,9 @@ func TestSupportConversationLifecycle(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d callers opened a conversation, want 1", n)
+	}
+	if convs[0].UserChatID != 501 {
+		t.Errorf("conversation's chat = %d, want the subscriber's 501", convs[0].UserChatID)
 	}
 	conv := convs[0]
 
@@ -90,7 +93,7 @@ func TestSupportConversationLifecycle(t *testing.T) {
 	}
 
 	// The next message opens a new conversation; an agent closes it.
-	next, opened2, err := f.store.OpenConversation(ctx, group, acct)
+	next, opened2, err := f.store.OpenConversation(ctx, group, acct, 0)
 	if err != nil || !opened2 || next.ID == conv.ID {
 		t.Fatalf("OpenConversation after close = %+v, %v, %v; want a new one", next, opened2, err)
 	}
@@ -104,7 +107,7 @@ func TestSupportConversationLifecycle(t *testing.T) {
 	if _, ok, err := f.store.CloseConversation(ctx, group, acct, 42); err != nil || ok {
 		t.Errorf("second CloseConversation = %v, %v; want nothing to close", ok, err)
 	}
-	if _, _, err := f.store.OpenConversation(ctx, group, 999); err == nil {
+	if _, _, err := f.store.OpenConversation(ctx, group, 999, 0); err == nil {
 		t.Error("OpenConversation(unknown account) = nil error")
 	}
 }

@@ -20,6 +20,7 @@ CREATE TABLE support_conversations (
     account_id   bigint      NOT NULL REFERENCES accounts (id),
     opened_at    timestamptz NOT NULL,
     last_at      timestamptz NOT NULL,             -- the last message either way; idleness counts from here
+    user_chat_id bigint,                           -- the chat of the latest subscriber message: where answers go
     closed_at    timestamptz,
     closed_by    bigint,                           -- the agent's Telegram user id; NULL when it closed itself
     close_reason text CHECK (close_reason IN ('agent', 'idle')),
