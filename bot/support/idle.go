@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"bonusbot/bot/notify"
 	"bonusbot/dialogs"
@@ -21,9 +22,10 @@ type IdleArgs struct{}
 // Kind names the job in River's table.
 func (IdleArgs) Kind() string { return "support_idle" }
 
-// InsertOpts: one sweep waiting at a time is plenty.
+// InsertOpts: one sweep waiting or running at a time is plenty; a finished one does not count.
 func (IdleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable,
+		rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
 // IdleWorker runs the sweep.
