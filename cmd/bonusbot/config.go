@@ -31,6 +31,8 @@ type Config struct {
 	BotUserRate    int           // messages a user may send a minute
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
+
+	Support SupportConfig // SUPPORT_*: the relay to human agents (config_support.go)
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -75,6 +77,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: POINTS_EXPIRY: %w", err)
 	}
 	if err := c.loadBot(get); err != nil {
+		return Config{}, err
+	}
+	if c.Support, err = loadSupport(getenv); err != nil {
 		return Config{}, err
 	}
 	return c, nil
@@ -154,6 +159,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("bot_user_rate", c.BotUserRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
+		slog.Any("support", c.Support),
 	)
 }
 
