@@ -24,8 +24,11 @@ func (d *Desk) Agent(ctx context.Context, u *models.Update) (bool, error) {
 		return true, d.fromGroup(ctx, u.EditedMessage, true)
 	case u.Message != nil && u.Message.Chat.Type == models.ChatTypePrivate && u.Message.ForwardOrigin != nil && u.Message.From != nil:
 		member, err := d.isMember(ctx, u.Message.From.ID)
-		if err != nil || !member {
-			return false, err // a subscriber forwarding something: the dialogs' business
+		if err != nil { // the subscriber's message must not wait for Telegram's answer about agents
+			d.log.WarnContext(ctx, "support: membership check failed; treating the sender as a subscriber", "user_id", u.Message.From.ID, "err", err)
+		}
+		if !member {
+			return false, nil // a subscriber forwarding something: the dialogs' business
 		}
 		return true, d.forwardedToBot(ctx, u.Message)
 	}

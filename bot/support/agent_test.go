@@ -39,7 +39,7 @@ func TestAgentCommands(t *testing.T) {
 	if c := e.expect(group, "sendMessage", "Корректировка +100 проведена"); c.Thread != thread || !strings.Contains(c.Text, "Баланс: 600\u00a0баллов") {
 		t.Errorf("adjust answer = %q in thread %d, want balance 600 in %d", c.Text, c.Thread, thread)
 	}
-	e.expect(u.ID, "sendMessage", "Support added 100\u00a0points to your account. They expire on 14\u00a0March\u00a02027. You now have 600\u00a0points.")
+	e.expect(u.ID, "sendMessage", "We added 100\u00a0points to your account, as agreed with support. They expire on 14\u00a0March\u00a02027. You now have 600\u00a0points.")
 	a.SayInTopic(thread, "/adjust +1001 много")
 	e.expect(group, "sendMessage", "не больше 1\u00a0000\u00a0баллов")
 	a.SayInTopic(thread, "/adjust -700 списание")
@@ -48,7 +48,7 @@ func TestAgentCommands(t *testing.T) {
 	e.expect(group, "sendMessage", "Формат: /adjust")
 	a.SayInTopic(thread, "/adjust -600 обнуление")
 	e.expect(group, "sendMessage", "Корректировка −600 проведена")
-	e.expect(u.ID, "sendMessage", "Support took 600\u00a0points off your account. You now have 0\u00a0points.")
+	e.expect(u.ID, "sendMessage", "We took 600\u00a0points off your account, as agreed with support. You now have 0\u00a0points.")
 	if n := e.count(`SELECT count(*) FROM journal WHERE kind = 'adjustment' AND book = 'adjustment' AND detail LIKE $1`,
 		fmt.Sprintf("agent %d: %%", a.ID)); n != 2 {
 		t.Errorf("adjustments journalled with agent %d = %d, want 2", a.ID, n)
@@ -63,7 +63,7 @@ func TestAgentCommands(t *testing.T) {
 	e.expect(group, "sendMessage", "Счёт заблокирован: проверка безопасности.")
 	a.SayInTopic(thread, "/adjust +10 после проверки") // blocked accounts may be adjusted
 	e.expect(group, "sendMessage", "Корректировка +10 проведена")
-	e.expect(u.ID, "sendMessage", "Support added 10")
+	e.expect(u.ID, "sendMessage", "We added 10\u00a0points")
 	a.SayInTopic(thread, "/history 3")
 	c := e.expect(group, "sendMessage", "Последние операции:")
 	if n := strings.Count(c.Text, "\n"); n != 3 || !strings.Contains(c.Text, "после проверки") {

@@ -185,14 +185,20 @@ func (d *Desk) close(ctx context.Context, account int64, thread int, agent int64
 		return nil
 	}
 	d.log.InfoContext(ctx, "support: conversation closed", "account_id", account, "agent_id", agent, "conversation_id", conv.ID)
-	if last, ok, err := d.store.LastSubscriberMessage(ctx, d.opts.ChatID, account); err != nil {
-		return err
-	} else if ok {
+	chat := conv.UserChatID // the latest writer; an agent-reopened conversation has none yet
+	if chat == 0 {
+		last, _, err := d.store.LastSubscriberMessage(ctx, d.opts.ChatID, account)
+		if err != nil {
+			return err
+		}
+		chat = last.UserChatID // 0 when the account never wrote
+	}
+	if chat != 0 {
 		lang := "ru"
-		if l, err := d.store.LinkedAccount(ctx, Channel, last.UserChatID); err == nil {
+		if l, err := d.store.LinkedAccount(ctx, Channel, chat); err == nil {
 			lang = l.Language
 		}
-		if err := d.send(ctx, last.UserChatID, d.texts.Render(lang, dialogs.T("support.closed"))); err != nil {
+		if err := d.send(ctx, chat, d.texts.Render(lang, dialogs.T("support.closed"))); err != nil {
 			d.log.WarnContext(ctx, "support: close notice not delivered", "account_id", account, "err", err)
 		}
 	}

@@ -2,6 +2,7 @@ package support_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,9 +70,7 @@ func TestRoundTrip(t *testing.T) {
 	e.expect(anna.ID, "sendMessage", "Разговор с поддержкой завершён")
 	anna.Say("баланс")
 	e.expect(anna.ID, "sendMessage", "У вас 100\u00a0баллов.")
-	if n := e.count(`SELECT count(*) FROM support_messages`); n != 7 {
-		t.Errorf("support_messages rows = %d, want 7 (3 in, 4 out)", n)
-	}
+	e.waitCount(7, `SELECT count(*) FROM support_messages`) // 3 in, 4 out
 }
 
 // TestAgentNameShown: with SUPPORT_SHOW_AGENT_NAME an answer starts with the agent's first name.
@@ -108,17 +107,32 @@ func TestAgentNameShown(t *testing.T) {
 // (just after the copy, so a test's agent may otherwise be faster than any real one).
 func (e *env) lastCopy(t *testing.T, u *bottest.User, msg int) int {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var id int
+	e.eventually(fmt.Sprintf("message %d of %d recorded", msg, u.ID), func() bool {
 		m, ok, err := e.store.SupportMessageInChat(context.Background(), u.ID, msg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok {
-			return m.TopicMsgID
-		}
+		id = m.TopicMsgID
+		return ok
+	})
+	return id
+}
+
+// waitCount waits for query to count want rows: records are written just after the calls a test sees.
+func (e *env) waitCount(want int, query string, args ...any) {
+	e.t.Helper()
+	got := 0
+	e.eventually(fmt.Sprintf("%s = %d", query, want), func() bool { got = e.count(query, args...); return got == want })
+}
+
+// eventually waits up to 15 s for cond, checking every 10 ms; it waits for an event, it times nothing.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("message %d of %d not recorded within 15 s", msg, u.ID)
+			e.t.Fatalf("not within 15 s: %s", what)
 		}
 		<-time.After(10 * time.Millisecond)
 	}
