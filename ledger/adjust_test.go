@@ -124,7 +124,7 @@ func TestAdjustConcurrent(t *testing.T) {
 	f := setup(t, ledger.Options{})
 	now := f.clock.Now()
 	acct := f.accrue(t, "a", "+79160000001", 50000, now).AccountID // 100
-	f.accrue(t, "b", "+79160000001", 50000, now.AddDate(0, -6, 0))  // 100, sooner
+	f.accrue(t, "b", "+79160000001", 50000, now.AddDate(0, -6, 0)) // 100, sooner
 	var ok, refused atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 16 {

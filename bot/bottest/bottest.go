@@ -49,7 +49,7 @@ type Server struct {
 	changed  chan struct{} // closed and replaced on every change
 	failures []failure
 	polls    int
-	forum           // topics, members and pushed messages (forum.go)
+	forum    // topics, members and pushed messages (forum.go)
 }
 
 type failure struct {

@@ -178,7 +178,9 @@ func (s *Server) postInGroup(group int64, thread int, m *models.Message, edited 
 }
 
 // SayInTopic writes text in a topic (0: General) and returns the message's id.
-func (a *Agent) SayInTopic(thread int, text string) int { return a.post(thread, textMessage(text), false) }
+func (a *Agent) SayInTopic(thread int, text string) int {
+	return a.post(thread, textMessage(text), false)
+}
 
 // ReplyInTopic writes text in a topic as a reply to message to.
 func (a *Agent) ReplyInTopic(thread, to int, text string) int {

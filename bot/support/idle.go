@@ -35,7 +35,9 @@ type IdleWorker struct {
 }
 
 // Work closes idle conversations.
-func (w *IdleWorker) Work(ctx context.Context, _ *river.Job[IdleArgs]) error { return w.d.CloseIdle(ctx) }
+func (w *IdleWorker) Work(ctx context.Context, _ *river.Job[IdleArgs]) error {
+	return w.d.CloseIdle(ctx)
+}
 
 // IdleWorker is the River worker of the sweep; register it on the process's River client.
 func (d *Desk) IdleWorker() *IdleWorker { return &IdleWorker{d: d} }
