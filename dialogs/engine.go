@@ -19,6 +19,7 @@ import (
 // Ledger is what the dialogs need of the points ledger (*ledger.Store).
 type Ledger interface {
 	AccountByPhone(ctx context.Context, phone string) (ledger.Account, error)
+	Account(ctx context.Context, id int64) (ledger.Account, error)
 	Enrol(ctx context.Context, phone, accountOf string) (ledger.Account, error)
 	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
 	Forecast(ctx context.Context, accountID int64, days int) ([]ledger.Burn, error)
@@ -27,6 +28,7 @@ type Ledger interface {
 	Item(ctx context.Context, code string) (ledger.Item, error)
 	Redeem(ctx context.Context, req ledger.RedeemRequest) (ledger.Order, error)
 	Gift(ctx context.Context, g ledger.GiftRequest) (ledger.GiftReceipt, error)
+	GiftKeyUsed(ctx context.Context, key string) (bool, error)
 	CheckGift(ctx context.Context, from, to int64) error
 }
 

@@ -8,14 +8,13 @@ import (
 
 // Refusals of the dialogs' own rules; ledger refusals pass through as they are.
 var (
-	ErrCodeTooSoon  = errors.New("dialogs: code resent too soon")
-	ErrCodeLimit    = errors.New("dialogs: too many codes this hour")
-	ErrCodeLocked   = errors.New("dialogs: phone locked after wrong codes")
-	ErrCodeWrong    = errors.New("dialogs: wrong code")
-	ErrCodeExpired  = errors.New("dialogs: no valid code")
-	ErrSMSFailed    = errors.New("dialogs: sms gateway refused")
-	ErrGiftPaused   = errors.New("dialogs: gifting paused after lookups of non-members")
-	ErrPriceChanged = errors.New("dialogs: item cost changed since it was shown")
+	ErrCodeTooSoon = errors.New("dialogs: code resent too soon")
+	ErrCodeLimit   = errors.New("dialogs: too many codes this hour")
+	ErrCodeLocked  = errors.New("dialogs: phone locked after wrong codes")
+	ErrCodeWrong   = errors.New("dialogs: wrong code")
+	ErrCodeExpired = errors.New("dialogs: no valid code")
+	ErrSMSFailed   = errors.New("dialogs: sms gateway refused")
+	ErrGiftPaused  = errors.New("dialogs: gifting paused after lookups of non-members")
 )
 
 // refusals words every refusal a step may meet; anything not here is a fault, logged by the Engine
@@ -37,7 +36,7 @@ var refusals = []struct {
 	{ledger.ErrItemUnavailable, "redeem.unavailable"},
 	{ledger.ErrOutOfStock, "redeem.out_of_stock"},
 	{ErrGiftPaused, "gift.paused"},
-	{ErrPriceChanged, "redeem.price_changed"},
+	{ledger.ErrPriceChanged, "redeem.price_changed"},
 }
 
 // Refusal is the message for err and whether err is a refusal at all.

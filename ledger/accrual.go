@@ -29,12 +29,10 @@ type AccrualResult struct {
 	Debt      int64 // of Points, what a reversal could not take and left as debt
 }
 
-// maxClockSkew is how far in the future billing's clock may be before we call an event bogus.
-const maxClockSkew = time.Hour
-
 // Accrue applies a billing event once. Replaying an event id returns Duplicate and changes nothing.
 // An accrual for an unknown phone enrols it. Refusals: ErrInvalidEvent, ErrInvalidPhone,
-// ErrUnknownCategory, ErrEventConflict, ErrUnknownEvent, ErrAlreadyReversed, ErrAccountBlocked.
+// ErrInvalidAmount, ErrUnknownCategory, ErrEventConflict, ErrExpiredEvent, ErrUnknownEvent,
+// ErrAlreadyReversed, ErrAccountBlocked.
 func (s *Store) Accrue(ctx context.Context, ev Event) (AccrualResult, error) {
 	now := s.now()
 	r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (AccrualResult, error) {
@@ -55,20 +53,11 @@ type storedEvent struct {
 }
 
 func (s *Store) accrueTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time) (AccrualResult, error) {
-	if ev.ID == "" || len(ev.ID) > 200 {
-		return AccrualResult{}, fmt.Errorf("%w: id must be 1 to 200 characters", ErrInvalidEvent)
-	}
-	if ev.OccurredAt.IsZero() {
-		return AccrualResult{}, fmt.Errorf("%w: occurred_at is required", ErrInvalidEvent)
-	}
-	if ev.OccurredAt.After(now.Add(maxClockSkew)) {
-		return AccrualResult{}, fmt.Errorf("%w: occurred_at is in the future", ErrInvalidEvent)
+	if err := checkEvent(ev, now); err != nil {
+		return AccrualResult{}, err
 	}
 	if ev.Reverses != "" {
 		return s.reverseTx(ctx, tx, ev, now)
-	}
-	if ev.Phone == "" || ev.Category == "" {
-		return AccrualResult{}, fmt.Errorf("%w: phone and category are required", ErrInvalidEvent)
 	}
 	phone, err := ParsePhone(ev.Phone)
 	if err != nil {
@@ -80,6 +69,9 @@ func (s *Store) accrueTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time
 	}
 	if dup, err := duplicateOf(ctx, tx, ev, phone); dup != nil || err != nil {
 		return derefResult(dup), err
+	}
+	if s.bornExpired(ev.OccurredAt, now) {
+		return AccrualResult{}, ErrExpiredEvent
 	}
 	accountID, err := phoneAccount(ctx, tx, phone)
 	if err != nil {
@@ -126,7 +118,8 @@ func (s *Store) accrueTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time
 	return AccrualResult{AccountID: accountID, Points: points}, nil
 }
 
-// earnedPoints applies the category's earn rule: floor(kopecks / rate), or the fixed award.
+// earnedPoints applies the category's earn rule: floor(kopecks / rate), or the fixed award, at most
+// MaxEventPoints. checkEvent has already checked the event's own fields.
 func earnedPoints(ctx context.Context, tx pgx.Tx, ev Event) (int64, error) {
 	var rate, fixed *int64
 	err := tx.QueryRow(ctx, `SELECT kopecks_per_point, fixed_points FROM earn_rules WHERE category = $1`,
@@ -138,23 +131,15 @@ func earnedPoints(ctx context.Context, tx pgx.Tx, ev Event) (int64, error) {
 		return 0, fmt.Errorf("earn rule: %w", err)
 	}
 	switch {
-	case ev.Amount != nil && ev.Points != nil:
-		return 0, fmt.Errorf("%w: give amount or points, not both", ErrInvalidEvent)
 	case ev.Points != nil:
-		if *ev.Points <= 0 || *ev.Points > 1_000_000 {
-			return 0, fmt.Errorf("%w: points must be 1 to 1000000", ErrInvalidEvent)
-		}
 		return *ev.Points, nil
 	case ev.Amount != nil:
-		if *ev.Amount < 0 {
-			return 0, fmt.Errorf("%w: negative amount (send a reversal instead)", ErrInvalidAmount)
-		}
 		if rate == nil {
 			return 0, fmt.Errorf("%w: category %q awards fixed points, not per amount", ErrInvalidEvent, ev.Category)
 		}
-		return *ev.Amount / *rate, nil
+		return *ev.Amount / *rate, checkEarned(*ev.Amount / *rate)
 	case fixed != nil:
-		return *fixed, nil
+		return *fixed, checkEarned(*fixed)
 	}
 	return 0, fmt.Errorf("%w: amount is required for %q", ErrInvalidEvent, ev.Category)
 }

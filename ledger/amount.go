@@ -7,8 +7,8 @@ import (
 )
 
 // ParseAmount reads a rouble amount as billing writes it ("500", "500.5", "500.00", "1 234,56") into
-// kopecks. It refuses negatives, more than two decimals, and anything that is not a plain number,
-// because a silently rounded amount would mint or lose points.
+// kopecks. It refuses negatives, more than two decimals, anything that is not a plain number
+// (a silently rounded amount would mint or lose points), and amounts over MaxEventAmount.
 func ParseAmount(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	t = digitGroupSeparators.Replace(t)
@@ -21,10 +21,13 @@ func ParseAmount(s string) (int64, error) {
 		frac += "0"
 	}
 	rub, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || rub > 1e12 { // a trillion roubles is no single bill; also keeps kopecks far from overflow
+	if err != nil || rub > MaxEventAmount/100 { // checked before rub*100, which could overflow
 		return 0, fmt.Errorf("%w: %q", ErrInvalidAmount, s)
 	}
 	kop, _ := strconv.ParseInt(frac, 10, 64)
+	if rub*100+kop > MaxEventAmount {
+		return 0, fmt.Errorf("%w: %q is over %d roubles", ErrInvalidAmount, s, MaxEventAmount/100)
+	}
 	return rub*100 + kop, nil
 }
 

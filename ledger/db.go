@@ -15,6 +15,31 @@ import (
 // defaultMaxConns is the pool size when DATABASE_URL does not set pool_max_conns.
 const defaultMaxConns = 20
 
+// defaultConnectTimeout bounds a new connection when DATABASE_URL does not set connect_timeout: with
+// none, a Postgres host that drops packets holds every caller for the kernel's TCP timeout (minutes).
+const defaultConnectTimeout = 5 * time.Second
+
+// Statement timeouts by class of work. Every transaction starts with interactiveTimeout, which bounds
+// what a subscriber or support waits for (a bot reply, a gift, an account lookup); bulk work — a chunk
+// of a batch or an import, a sweep batch — raises it for its own transaction (setBulkTimeout). Either
+// way a statement that waits for a lock or a frozen server gives up, and its transaction rolls back,
+// instead of holding a connection and its locks until someone notices.
+const (
+	interactiveTimeout = 2 * time.Second
+	bulkTimeout        = 2 * time.Minute
+)
+
+// beginInteractive begins every transaction, with its statement timeout, in one round trip.
+var beginInteractive = fmt.Sprintf("BEGIN; SET LOCAL statement_timeout = %d", interactiveTimeout.Milliseconds())
+
+// setBulkTimeout raises tx's statement timeout to bulkTimeout, until tx ends.
+func setBulkTimeout(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", bulkTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("statement timeout: %w", err)
+	}
+	return nil
+}
+
 // Connect opens a pool to databaseURL, creating the database first if it does not exist yet
 // (so `bonusbot migrate` works on a fresh server).
 func Connect(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
@@ -26,6 +51,9 @@ func Connect(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 		// pgxpool's default (max(4, cores)) starves a bot whose every update reads the ledger while
 		// ingest batches and gift commits hold connections; pool_max_conns in the URL overrides this.
 		cfg.MaxConns = defaultMaxConns
+	}
+	if !strings.Contains(databaseURL, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
@@ -74,7 +102,8 @@ func isCode(err error, code string) bool {
 }
 
 // withTx is the only code in ledger that begins, commits or rolls back. It retries the whole
-// function on serialization failures and deadlocks, which Postgres asks the client to retry.
+// function on serialization failures and deadlocks, which Postgres asks the client to retry. Each
+// statement in it may take interactiveTimeout unless fn raises that (setBulkTimeout).
 func withTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, error)) (T, error) {
 	var zero T
 	for attempt := 0; ; attempt++ {
@@ -83,8 +112,12 @@ func withTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, 
 			return v, nil
 		}
 		if attempt < 5 && (isCode(err, "40001") || isCode(err, "40P01") || errors.Is(err, errRetry)) {
-			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-			continue
+			select {
+			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return zero, fmt.Errorf("retry: %w", ctx.Err())
+			}
 		}
 		return zero, err
 	}
@@ -92,7 +125,7 @@ func withTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, 
 
 func runTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (T, error)) (T, error) {
 	var zero T
-	tx, err := pool.Begin(ctx)
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginInteractive})
 	if err != nil {
 		return zero, fmt.Errorf("begin: %w", err)
 	}

@@ -7,31 +7,52 @@ import (
 )
 
 // Refusals. Each is a business rule saying no; callers match them with errors.Is and word them for
-// the user. Anything else a Store method returns is a fault, not a refusal.
+// the user. Anything else a Store method returns is a fault, not a refusal (IsRefusal tells them
+// apart). Declare every new refusal with refusal(), so IsRefusal knows it without a list to maintain.
 var (
-	ErrInvalidPhone       = errors.New("invalid phone number")
-	ErrInvalidAmount      = errors.New("invalid amount")
-	ErrInvalidEvent       = errors.New("invalid event")
-	ErrUnknownCategory    = errors.New("unknown earn category")
-	ErrEventConflict      = errors.New("event id already used with different content")
-	ErrUnknownEvent       = errors.New("reversed event not found")
-	ErrAlreadyReversed    = errors.New("event already reversed")
-	ErrUnknownPhone       = errors.New("phone is not a programme member")
-	ErrUnknownAccount     = errors.New("account not found")
-	ErrPhoneTaken         = errors.New("phone belongs to another account")
-	ErrAccountBlocked     = errors.New("account is blocked")
-	ErrInsufficientPoints = errors.New("insufficient points")
-	ErrUnknownItem        = errors.New("catalogue item not found")
-	ErrItemUnavailable    = errors.New("catalogue item is not available")
-	ErrOutOfStock         = errors.New("catalogue item is out of stock")
-	ErrUnknownOrder       = errors.New("order not found")
-	ErrOrderSettled       = errors.New("order already settled")
-	ErrGiftAmount         = errors.New("gift must be between 1 and 3000 points")
-	ErrGiftToSelf         = errors.New("gift to own account")
-	ErrGiftRecipient      = errors.New("gift recipient is not an active member")
-	ErrGiftDailyLimit     = errors.New("one gift a day")
-	ErrGiftMonthlyLimit   = errors.New("ten gift recipients a month")
+	ErrInvalidPhone       = refusal("invalid phone number")
+	ErrInvalidAmount      = refusal("invalid amount")
+	ErrInvalidEvent       = refusal("invalid event")
+	ErrUnknownCategory    = refusal("unknown earn category")
+	ErrEventConflict      = refusal("event id already used with different content")
+	ErrExpiredEvent       = refusal("accrual too old: its points would already have expired")
+	ErrUnknownEvent       = refusal("reversed event not found")
+	ErrAlreadyReversed    = refusal("event already reversed")
+	ErrUnknownPhone       = refusal("phone is not a programme member")
+	ErrUnknownAccount     = refusal("account not found")
+	ErrPhoneTaken         = refusal("phone belongs to another account")
+	ErrAccountBlocked     = refusal("account is blocked")
+	ErrInsufficientPoints = refusal("insufficient points")
+	ErrUnknownItem        = refusal("catalogue item not found")
+	ErrItemUnavailable    = refusal("catalogue item is not available")
+	ErrOutOfStock         = refusal("catalogue item is out of stock")
+	ErrPriceChanged       = refusal("catalogue item cost changed since it was shown")
+	ErrUnknownOrder       = refusal("order not found")
+	ErrOrderSettled       = refusal("order already settled")
+	ErrGiftAmount         = refusal("gift must be between 1 and 3000 points")
+	ErrGiftToSelf         = refusal("gift to own account")
+	ErrGiftRecipient      = refusal("gift recipient is not an active member")
+	ErrGiftDailyLimit     = refusal("one gift a day")
+	ErrGiftMonthlyLimit   = refusal("ten gift recipients a month")
+	// ErrIdempotencyKeyReused refuses a request whose key an earlier, different request already used.
+	ErrIdempotencyKeyReused = refusal("idempotency key already used for another request")
 )
+
+// refusalError is the type of every refusal sentinel. Sentinels stay distinct pointers, so errors.Is
+// matches each one exactly.
+type refusalError struct{ msg string }
+
+func (e *refusalError) Error() string { return e.msg }
+
+func refusal(msg string) error { return &refusalError{msg: msg} }
+
+// IsRefusal says whether err is (or wraps) a business refusal. Anything else from a Store method is a
+// fault: the database failed or the request was cancelled, and the operation may be retried as it is.
+// A batch must never report a fault as if it were one item's refusal (billing treats refusals as final).
+func IsRefusal(err error) bool {
+	var r *refusalError
+	return errors.As(err, &r)
+}
 
 // LimitError is a refusal by a time-bound rule; AllowedAt is the first instant the rule allows again.
 type LimitError struct {

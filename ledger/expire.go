@@ -172,6 +172,9 @@ func (s *Store) burn(ctx context.Context, due string, today time.Time, args ...a
 		var b burnt
 		var lastOn *time.Time
 		var lastAccount *int64
+		if err := setBulkTimeout(ctx, tx); err != nil { // a backlog batch of 10,000 lots is bulk work
+			return burnt{}, fmt.Errorf("sweep: %w", err)
+		}
 		err := tx.QueryRow(ctx, `
 			WITH due AS (`+due+`
 			), gone AS (

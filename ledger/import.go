@@ -152,6 +152,7 @@ type stagedRow struct {
 	amount, points *int64
 	occurredAt     time.Time
 	expiresOn      time.Time
+	expired        bool // bornExpired
 }
 
 // stagedChunk is a chunk of one part, with the rows read and refused since the chunk before it.
@@ -251,20 +252,13 @@ func (s *Store) stageRow(row csvrows.Row, now time.Time, phones map[string]strin
 	return s.stageEvent(int32(row.Line), ev, now, phones)
 }
 
-// stageEvent makes the checks accrueTx makes before it touches the database, with the same refusals,
-// and normalises the event as Accrue stores it. phones caches ParsePhone: billing repeats numbers,
+// stageEvent makes the checks accrueTx makes before it touches the database (checkEvent), with the
+// same refusals, and normalises the event as Accrue stores it. phones caches ParsePhone: billing repeats numbers,
 // and parsing one is slow.
 func (s *Store) stageEvent(line int32, ev Event, now time.Time, phones map[string]string) (stagedRow, error) {
 	st := stagedRow{line: line, id: ev.ID, cat: ev.Category, amount: ev.Amount, points: ev.Points, occurredAt: ev.OccurredAt}
-	switch {
-	case st.id == "" || len(st.id) > 200:
-		return st, fmt.Errorf("%w: id must be 1 to 200 characters", ErrInvalidEvent)
-	case st.occurredAt.IsZero():
-		return st, fmt.Errorf("%w: occurred_at is required", ErrInvalidEvent)
-	case st.occurredAt.After(now.Add(maxClockSkew)):
-		return st, fmt.Errorf("%w: occurred_at is in the future", ErrInvalidEvent)
-	case ev.Phone == "" || st.cat == "":
-		return st, fmt.Errorf("%w: phone and category are required", ErrInvalidEvent)
+	if err := checkEvent(ev, now); err != nil {
+		return st, err
 	}
 	if st.phone = phones[ev.Phone]; st.phone == "" {
 		var err error
@@ -276,14 +270,7 @@ func (s *Store) stageEvent(line int32, ev Event, now time.Time, phones map[strin
 		}
 		phones[ev.Phone] = st.phone
 	}
-	switch {
-	case st.amount != nil && st.points != nil:
-		return st, fmt.Errorf("%w: give amount or points, not both", ErrInvalidEvent)
-	case st.points != nil && (*st.points <= 0 || *st.points > 1_000_000):
-		return st, fmt.Errorf("%w: points must be 1 to 1000000", ErrInvalidEvent)
-	case st.amount != nil && *st.amount < 0:
-		return st, fmt.Errorf("%w: negative amount (send a reversal instead)", ErrInvalidAmount)
-	}
 	st.expiresOn = s.ExpiryFor(st.occurredAt)
+	st.expired = s.bornExpired(st.occurredAt, now) // refused in SQL unless the id is a replay, as in accrueTx
 	return st, nil
 }

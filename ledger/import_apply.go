@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,19 +19,23 @@ const (
 	importStage = `
 		CREATE TEMP TABLE import_stage (
 			line int, id text, phone text, category text, amount bigint, points bigint,
-			occurred_at timestamptz, expires_on date
+			occurred_at timestamptz, expires_on date, expired boolean
 		) ON COMMIT DROP`
+)
 
-	// same_as_stored: NULL for a new id, true for a replay, false for a conflict (as duplicateOf). It is
-	// looked up here only for unknown phones, which are enrolled only for new ids; the other rows get
-	// it under the account lock (importRecheck).
-	importRows = `
+// importRows applies the earn rules. same_as_stored: NULL for a new id, true for a replay, false for a
+// conflict (as duplicateOf). It is looked up here only for unknown phones, which are enrolled only for
+// new ids; the other rows get it under the account lock (importRecheck). A row born expired is refused
+// only when its id is new: a replay stays a duplicate (or a conflict), as in accrueTx. The awarded
+// points are capped as earnedPoints caps them, by the same constant.
+var importRows = `
 		CREATE TEMP TABLE import_rows ON COMMIT DROP AS
 		SELECT s.line, s.id, s.phone, s.category, s.amount, s.points, s.occurred_at, s.expires_on,
 		       CASE WHEN r.category IS NULL THEN 'unknown_category'
-		            WHEN s.points IS NOT NULL THEN NULL
-		            WHEN s.amount IS NOT NULL AND r.kopecks_per_point IS NULL THEN 'fixed_category'
-		            WHEN s.amount IS NULL AND r.fixed_points IS NULL THEN 'amount_required' END AS err,
+		            WHEN s.points IS NULL AND s.amount IS NOT NULL AND r.kopecks_per_point IS NULL THEN 'fixed_category'
+		            WHEN s.points IS NULL AND s.amount IS NULL AND r.fixed_points IS NULL THEN 'amount_required'
+		            WHEN s.points IS NULL AND coalesce(s.amount / r.kopecks_per_point, r.fixed_points) > ` + strconv.Itoa(MaxEventPoints) + ` THEN 'too_many_points'
+		            WHEN s.expired AND NOT EXISTS (SELECT FROM billing_events e WHERE e.id = s.id) THEN 'expired' END AS err,
 		       coalesce(s.points, s.amount / r.kopecks_per_point, r.fixed_points) AS awarded,
 		       p.account_id,
 		       CASE WHEN p.account_id IS NULL THEN
@@ -38,6 +43,8 @@ const (
 		FROM import_stage s
 		LEFT JOIN earn_rules r ON r.category = s.category
 		LEFT JOIN LATERAL (SELECT account_id FROM phones WHERE phone = s.phone OFFSET 0) p ON true`
+
+const (
 	sameAsStored = `(e.reverses IS NULL AND e.phone IS NOT DISTINCT FROM s.phone
 		AND e.category IS NOT DISTINCT FROM s.category AND e.amount_kopecks IS NOT DISTINCT FROM s.amount
 		AND e.points IS NOT DISTINCT FROM s.points AND e.occurred_at = s.occurred_at)`
@@ -168,15 +175,16 @@ func stageChunk(ctx context.Context, tx pgx.Tx, rows []stagedRow) error {
 	// The temp tables have no statistics, so a misestimate could nest-loop two of them (50,000² rows):
 	// joins among them are hashed; the per-row probes into big tables are nested loops by construction.
 	// That makes plan costs look huge, and JIT would then spend more compiling than the statement runs.
-	if _, err := tx.Exec(ctx, `SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
-		SET LOCAL enable_nestloop = off; SET LOCAL jit = off`); err != nil {
+	// A chunk is bulk work: its statements may take bulkTimeout.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL temp_buffers = '256MB'; SET LOCAL work_mem = '64MB';
+		SET LOCAL enable_nestloop = off; SET LOCAL jit = off; SET LOCAL statement_timeout = %d`, bulkTimeout.Milliseconds())); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	if _, err := tx.Exec(ctx, importStage); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"},
-		[]string{"line", "id", "phone", "category", "amount", "points", "occurred_at", "expires_on"},
+		[]string{"line", "id", "phone", "category", "amount", "points", "occurred_at", "expires_on", "expired"},
 		&stageSource{rows: rows, i: -1})
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
@@ -216,14 +224,14 @@ func writeChunk(ctx context.Context, tx pgx.Tx, now time.Time, withFates bool, s
 type stageSource struct {
 	rows []stagedRow
 	i    int
-	vals [8]any
+	vals [9]any
 }
 
 func (s *stageSource) Next() bool { s.i++; return s.i < len(s.rows) }
 
 func (s *stageSource) Values() ([]any, error) {
 	r := &s.rows[s.i]
-	s.vals = [8]any{&r.line, &r.id, &r.phone, &r.cat, r.amount, r.points, &r.occurredAt, &r.expiresOn}
+	s.vals = [9]any{&r.line, &r.id, &r.phone, &r.cat, r.amount, r.points, &r.occurredAt, &r.expiresOn, &r.expired}
 	return s.vals[:], nil
 }
 
@@ -343,6 +351,10 @@ func importFates(ctx context.Context, tx pgx.Tx, sum *ImportSummary) error {
 			e = fmt.Errorf("%w: category %q awards fixed points, not per amount", ErrInvalidEvent, category)
 		case "amount_required":
 			e = fmt.Errorf("%w: amount is required for %q", ErrInvalidEvent, category)
+		case "too_many_points":
+			e = fmt.Errorf("%w: earns more than %d points for one event", ErrInvalidAmount, MaxEventPoints)
+		case "expired":
+			e = ErrExpiredEvent
 		case "conflict":
 			e = ErrEventConflict
 		case "blocked":

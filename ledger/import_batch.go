@@ -8,11 +8,15 @@ import (
 )
 
 // AccrueBatch applies events as Accrue would and returns, in order, one result and one error per
-// event: the error is that event's refusal alone. The accruals apply set-based like ImportAccruals, in
-// one transaction per importChunk events; the reversals then go through Accrue one by one, so a
-// reversal finds an accrual sent in the same batch wherever it stands. Two accruals with one id are
-// taken in batch order. The returned error is a fault that stopped the batch: a chunk applies whole or
-// not at all, and a resend finds what was applied as duplicates.
+// event: the error is that event's refusal alone, never a fault (IsRefusal holds for each). The
+// accruals apply set-based like ImportAccruals, in one transaction per importChunk events; the
+// reversals then go through Accrue one by one, so a reversal finds an accrual sent in the same batch
+// wherever it stands. Two accruals with one id are taken in batch order.
+//
+// The returned error is a fault, wherever in the batch it struck, and the per-event results are then
+// meaningless: billing treats a per-event refusal as final, so a fault reported as one would lose that
+// event. What committed before the fault (whole chunks, single reversals) stays; a resend finds it as
+// duplicates and applies the rest.
 func (s *Store) AccrueBatch(ctx context.Context, events []Event) ([]AccrualResult, []error, error) {
 	now := s.now()
 	results := make([]AccrualResult, len(events))
@@ -46,8 +50,12 @@ func (s *Store) AccrueBatch(ctx context.Context, events []Event) ([]AccrualResul
 		}
 	}
 	for i, ev := range events {
-		if ev.Reverses != "" {
-			results[i], errs[i] = s.Accrue(ctx, ev)
+		if ev.Reverses == "" {
+			continue
+		}
+		results[i], errs[i] = s.Accrue(ctx, ev)
+		if errs[i] != nil && !IsRefusal(errs[i]) {
+			return results, errs, fmt.Errorf("accrue batch: %w", errs[i])
 		}
 	}
 	return results, errs, nil

@@ -51,15 +51,33 @@ e7,+79165555555,mobile,1.00,,2026-03-01T10:00:00Z
 bad-amount,+79165555555,mobile,1.005,,2026-03-01T10:00:00Z
 bad-time,+79165555555,mobile,1.00,,1 March 2026
 bad-points,+79165555555,mobile,,1.5,2026-03-01T10:00:00Z
+expired,+79165555555,mobile,100.00,,2025-01-01T10:00:00Z
+expired-pts,+79165555555,mobile,,5,2025-01-01T10:00:00Z
+was-live,+79160000097,mobile,500.00,,2025-03-13T12:00:00+03:00
+was-live,+79160000097,mobile,600.00,,2025-03-13T12:00:00+03:00
+cap,+79165555555,mobile,5000000.00,,2026-03-01T10:00:00Z
+cap-over,+79165555555,salon,3000003.00,,2026-03-01T10:00:00Z
+cap-amount,+79165555555,mobile,10000000.01,,2026-03-01T10:00:00Z
+cap-points,+79165555555,mobile,,1000001,2026-03-01T10:00:00Z
+nul` + "\x00" + `,+79165555555,mobile,1.00,,2026-03-01T10:00:00Z
+bad-utf8,+79165555555,mob` + "\xff" + `ile,1.00,,2026-03-01T10:00:00Z
 `
 
 var importNow = time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow)
 
-// importFixture is a store with a blocked account, an account in debt (100 points) and a stored event pre-1.
+// importFixture is a store with a blocked account, an account in debt (100 points, spent before its
+// accrual was reversed), a stored event pre-1, and a stored event was-live whose lot has expired since.
 func importFixture(t *testing.T, expiry ledger.ExpiryPolicy) *ledger.Store {
 	t.Helper()
 	ctx := context.Background()
-	store := ledgertest.NewStore(t, ledgertest.NewClock(importNow), ledger.Options{Expiry: expiry})
+	clock := ledgertest.NewClock(importNow.AddDate(-1, 0, 0))
+	store := ledgertest.NewStore(t, clock, ledger.Options{Expiry: expiry})
+	amount := int64(50000)
+	if _, err := store.Accrue(ctx, ledger.Event{ID: "was-live", Phone: "+79160000097", Category: "mobile", Amount: &amount,
+		OccurredAt: importNow.AddDate(-1, 0, -1)}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(importNow)
 	blocked, err := store.Enrol(ctx, "+79160000099", "")
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +85,17 @@ func importFixture(t *testing.T, expiry ledger.ExpiryPolicy) *ledger.Store {
 	if err := store.SetBlocked(ctx, blocked.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	amount := int64(50000)
+	if err := store.UpsertItems(ctx, []ledger.Item{{Code: "100", Category: "sms", TitleRU: "т", TitleEN: "t", Cost: 100, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := store.Accrue(ctx, ledger.Event{ID: "old-1", Phone: "+79160000098", Category: "mobile", Amount: &amount, OccurredAt: importNow.AddDate(0, -1, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Redeem(ctx, ledger.RedeemRequest{AccountID: old.AccountID, Code: "100"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, ev := range []ledger.Event{
-		{ID: "old-1", Phone: "+79160000098", Category: "mobile", Amount: &amount, OccurredAt: importNow.AddDate(-2, 0, 0)},
 		{ID: "old-1-rev", Reverses: "old-1", OccurredAt: importNow},
 		{ID: "pre-1", Phone: "+79161111111", Category: "tv", Amount: &amount, OccurredAt: time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)},
 	} {
@@ -141,7 +167,7 @@ func eventOf(row csvrows.Row) (ledger.Event, error) {
 }
 
 var importRefusals = []error{ledger.ErrInvalidEvent, ledger.ErrInvalidPhone, ledger.ErrInvalidAmount,
-	ledger.ErrUnknownCategory, ledger.ErrEventConflict, ledger.ErrAccountBlocked}
+	ledger.ErrUnknownCategory, ledger.ErrEventConflict, ledger.ErrAccountBlocked, ledger.ErrExpiredEvent}
 
 // outcome renders a summary comparably: counts, then each rejected line with its refusal.
 func outcome(sum ledger.ImportSummary) string {

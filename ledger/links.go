@@ -10,7 +10,7 @@ import (
 )
 
 // ErrNotLinked is returned for a channel user that has no link to an account.
-var ErrNotLinked = errors.New("channel user is not linked")
+var ErrNotLinked = refusal("channel user is not linked")
 
 // Link ties a channel user (a Telegram user, a console session) to the account of a phone the user
 // proved to own. Channel is a short name ("telegram", "console"); ledger knows nothing more of it.

@@ -64,6 +64,9 @@ func TestParseAmount(t *testing.T) {
 		{"1e3", 0, false},
 		{"", 0, false},
 		{"99999999999999999999", 0, false},
+		{"10000000.00", ledger.MaxEventAmount, true},
+		{"10000000.01", 0, false},
+		{"1000000000000", 0, false}, // the mint: 200,000,000,000 points at 5 roubles a point
 	}
 	for _, tt := range tests {
 		got, err := ledger.ParseAmount(tt.in)

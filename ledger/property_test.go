@@ -18,7 +18,7 @@ import (
 var refusals = []error{
 	ledger.ErrInsufficientPoints, ledger.ErrOutOfStock, ledger.ErrAlreadyReversed, ledger.ErrGiftToSelf,
 	ledger.ErrGiftDailyLimit, ledger.ErrGiftMonthlyLimit, ledger.ErrOrderSettled, ledger.ErrUnknownEvent,
-	ledger.ErrAccountBlocked, ledger.ErrGiftRecipient,
+	ledger.ErrAccountBlocked, ledger.ErrGiftRecipient, ledger.ErrExpiredEvent,
 }
 
 func isRefusal(err error) bool {

@@ -9,12 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// reverseTx claws back an earlier accrual: first from the lot it went into, then soonest-expiring
-// lots; what the account no longer holds becomes debt, never a negative balance.
+// reverseTx claws back an earlier accrual. While the accrual's lot is live: first from that lot, then
+// from the soonest-expiring lots; what the account no longer holds becomes debt, never a negative
+// balance. Once that lot has passed its expiry date (burnt, or due at the next sweep): at most what
+// the lot still holds, and no debt, since the subscriber never had the burnt points to spend.
 func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time) (AccrualResult, error) {
-	if ev.Phone != "" || ev.Category != "" || ev.Amount != nil || ev.Points != nil {
-		return AccrualResult{}, fmt.Errorf("%w: a reversal carries only id, reverses and occurred_at", ErrInvalidEvent)
-	}
 	if dup, err := duplicateOf(ctx, tx, ev, ""); dup != nil || err != nil {
 		return derefResult(dup), err
 	}
@@ -22,12 +21,9 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 		accountID, awarded int64
 		origLot            *time.Time
 		origReverses       *string
-		reversedBy         *string
 	)
-	err := tx.QueryRow(ctx, `
-		SELECT e.account_id, e.awarded, e.expires_on, e.reverses, r.id
-		FROM billing_events e LEFT JOIN billing_events r ON r.reverses = e.id
-		WHERE e.id = $1`, ev.Reverses).Scan(&accountID, &awarded, &origLot, &origReverses, &reversedBy)
+	err := tx.QueryRow(ctx, `SELECT account_id, awarded, expires_on, reverses FROM billing_events WHERE id = $1`,
+		ev.Reverses).Scan(&accountID, &awarded, &origLot, &origReverses)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return AccrualResult{}, fmt.Errorf("%w: %q", ErrUnknownEvent, ev.Reverses)
@@ -35,22 +31,37 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 		return AccrualResult{}, fmt.Errorf("reversed event: %w", err)
 	case origReverses != nil:
 		return AccrualResult{}, fmt.Errorf("%w: %q is itself a reversal", ErrInvalidEvent, ev.Reverses)
-	case reversedBy != nil:
-		return AccrualResult{}, fmt.Errorf("%w: %q by %q", ErrAlreadyReversed, ev.Reverses, *reversedBy)
 	}
 	if _, err := lockAccounts(ctx, tx, accountID); err != nil {
 		return AccrualResult{}, err
 	}
-	lots, err := liveLots(ctx, tx, accountID, s.LocalDate(now))
-	if err != nil {
-		return AccrualResult{}, err
+	// Every reversal of this accrual holds this lock while it writes, so from here on no other can
+	// commit, and what we read is final. One that committed while we waited may be a replay of ev
+	// itself: that is a duplicate (or a conflict), never "already reversed" by its own id.
+	if dup, err := reversedBy(ctx, tx, ev); dup != nil || err != nil {
+		return derefResult(dup), err
 	}
-	taken := pickLots(originalLotFirst(lots, origLot), awarded)
-	debt := awarded - sumLots(taken)
+	var taken []Lot
+	var debt int64
+	if today := s.LocalDate(now); origLot != nil && origLot.Before(today) {
+		held, err := lotHolding(ctx, tx, accountID, *origLot)
+		if err != nil {
+			return AccrualResult{}, err
+		}
+		taken = pickLots([]Lot{{*origLot, held}}, awarded)
+	} else {
+		lots, err := liveLots(ctx, tx, accountID, today)
+		if err != nil {
+			return AccrualResult{}, err
+		}
+		taken = pickLots(originalLotFirst(lots, origLot), awarded)
+		debt = awarded - sumLots(taken)
+	}
+	clawed := sumLots(taken) + debt
 	j := journalTx{kind: "reversal", detail: ev.Reverses, at: ev.OccurredAt}
 	j.lots(accountID, taken, -1, "")
 	j.add(bookDebt, accountID, time.Time{}, -debt)
-	j.add(bookIssuance, 0, time.Time{}, awarded)
+	j.add(bookIssuance, 0, time.Time{}, clawed)
 	if err := debitLots(ctx, tx, accountID, taken); err != nil {
 		return AccrualResult{}, err
 	}
@@ -63,10 +74,40 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 	if err != nil {
 		return AccrualResult{}, err
 	}
-	if err := insertEvent(ctx, tx, ev, "", accountID, awarded, nil, txID, now); err != nil {
+	if err := insertEvent(ctx, tx, ev, "", accountID, clawed, nil, txID, now); err != nil {
 		return AccrualResult{}, err
 	}
-	return AccrualResult{AccountID: accountID, Points: awarded, Debt: debt}, nil
+	return AccrualResult{AccountID: accountID, Points: clawed, Debt: debt}, nil
+}
+
+// reversedBy refuses ev if the accrual it reverses was already reversed by another event, and returns
+// the first result if ev itself did it. The caller holds the account lock.
+func reversedBy(ctx context.Context, tx pgx.Tx, ev Event) (*AccrualResult, error) {
+	var by string
+	err := tx.QueryRow(ctx, `SELECT id FROM billing_events WHERE reverses = $1`, ev.Reverses).Scan(&by)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reversed by: %w", err)
+	case by == ev.ID:
+		return duplicateOf(ctx, tx, ev, "")
+	}
+	return nil, fmt.Errorf("%w: %q by %q", ErrAlreadyReversed, ev.Reverses, by)
+}
+
+// lotHolding locks one lot of the account and returns its points; 0 if the sweep has removed it.
+func lotHolding(ctx context.Context, tx pgx.Tx, accountID int64, expiresOn time.Time) (int64, error) {
+	var points int64
+	err := tx.QueryRow(ctx, `SELECT points FROM lots WHERE account_id = $1 AND expires_on = $2 FOR UPDATE`,
+		accountID, expiresOn).Scan(&points)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("expired lot: %w", err)
+	}
+	return points, nil
 }
 
 // originalLotFirst moves the lot the accrual went into to the front, keeping the rest soonest-first.

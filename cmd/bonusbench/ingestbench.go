@@ -24,7 +24,7 @@ func (b *bench) httpIngest(ctx context.Context) ([]Result, error) {
 	)
 	batches := max(4, min(40, b.cfg.accounts/batchSize))
 	const token = "bench-token"
-	api := ingest.New(b.store, token, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest.Options{Workers: b.cfg.workers})
+	api := ingest.New(b.store, token, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest.Options{MaxInflight: max(clients, b.cfg.workers)})
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
+	"bonusbot/bot/miniapp"
 	"bonusbot/bot/notify"
 	"bonusbot/bot/sms"
 	"bonusbot/bot/support"
@@ -81,13 +82,20 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	return store
 }
 
+// miniApp is the Mini App's page and API, over the same engine and ledger as the chat.
+func (c *channels) miniApp(store *ledger.Store) *miniapp.Handler {
+	return miniapp.New(c.engine, store, c.texts, c.rdb, c.log, miniapp.Options{BotToken: c.cfg.BotToken, VKSecret: c.cfg.VKAppSecret,
+		MaxAge: c.cfg.MiniAppMaxAge, Rate: c.cfg.MiniAppRate, Dev: c.cfg.MiniAppDev, Prefix: redisPrefix})
+}
+
 // run works gift notices, the console (if asked) and Telegram (if configured) until ctx ends, then
 // finishes what is in hand.
 func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
 	var tgBot *bot.Bot
 	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
 		var err error
-		opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate}
+		opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate,
+			MiniAppURL: c.cfg.MiniAppURL}
 		if c.desk != nil {
 			opts.Support = c.desk
 		}

@@ -22,6 +22,10 @@ type Config struct {
 	Location    *time.Location
 	Expiry      ledger.ExpiryPolicy
 
+	RequestTimeout    time.Duration // server-side deadline of an HTTP request that is not a batch
+	IngestTimeout     time.Duration // the same for a batch (accruals, subscribers)
+	IngestMaxInflight int           // batches applying at once; more get 503 and Retry-After
+
 	BotToken       string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
 	TelegramAPIURL string        // the Bot API server
 	BotMode        string        // polling, webhook or off
@@ -31,6 +35,12 @@ type Config struct {
 	BotUserRate    int           // messages a user may send a minute
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
+
+	MiniAppURL    string        // the public https address of /app/; empty: the bot offers no Mini App button
+	MiniAppMaxAge time.Duration // launch data older than this is refused
+	MiniAppRate   int           // Mini App API requests a user may make a minute
+	MiniAppDev    bool          // development: /app/?dev_user=+7… opens the page as that member
+	VKAppSecret   string        // verifies VK Mini App launch parameters; empty: VK launches are refused
 
 	Support SupportConfig // SUPPORT_*: the relay to human agents (config_support.go)
 }
@@ -43,11 +53,18 @@ var configDefaults = map[string]string{
 	"TIMEZONE":      "Europe/Moscow",
 	"POINTS_EXPIRY": "12m",
 
+	"REQUEST_TIMEOUT":     "10s",
+	"INGEST_TIMEOUT":      "60s",
+	"INGEST_MAX_INFLIGHT": "10", // half the default pool of 20, so batches never starve the bot
+
 	"TELEGRAM_API_URL": "https://api.telegram.org",
 	"BOT_MODE":         "polling",
 	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
 	"DIALOG_TTL":       "15m",
+
+	"MINIAPP_MAX_AGE": "1h",
+	"MINIAPP_RATE":    "120",
 }
 
 // Load builds a Config from getenv; a wrong value is an error naming the variable.
@@ -76,13 +93,63 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Expiry, err = ledger.ParseExpiryPolicy(get("POINTS_EXPIRY")); err != nil {
 		return Config{}, fmt.Errorf("config: POINTS_EXPIRY: %w", err)
 	}
+	if err := c.loadHTTP(get); err != nil {
+		return Config{}, err
+	}
 	if err := c.loadBot(get); err != nil {
+		return Config{}, err
+	}
+	if err := c.loadMiniApp(get); err != nil {
 		return Config{}, err
 	}
 	if c.Support, err = loadSupport(getenv); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// loadMiniApp reads the Mini App settings. MINIAPP_DEV opens accounts without any signature, so it is
+// refused wherever a real platform could reach the page.
+func (c *Config) loadMiniApp(get func(string) string) error {
+	c.MiniAppURL, c.VKAppSecret = get("MINIAPP_URL"), get("VK_APP_SECRET")
+	if u, err := url.Parse(c.MiniAppURL); c.MiniAppURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return fmt.Errorf("config: MINIAPP_URL: Telegram opens only https pages, got %q", redactURL(c.MiniAppURL))
+	}
+	var err error
+	if c.MiniAppMaxAge, err = time.ParseDuration(get("MINIAPP_MAX_AGE")); err != nil || c.MiniAppMaxAge < time.Minute {
+		return fmt.Errorf("config: MINIAPP_MAX_AGE: want a duration of at least 1m, got %q", get("MINIAPP_MAX_AGE"))
+	}
+	if c.MiniAppRate, err = strconv.Atoi(get("MINIAPP_RATE")); err != nil || c.MiniAppRate < 1 {
+		return fmt.Errorf("config: MINIAPP_RATE: want requests a minute (≥ 1), got %q", get("MINIAPP_RATE"))
+	}
+	switch dev := get("MINIAPP_DEV"); dev {
+	case "", "0", "false":
+	case "1", "true":
+		if c.BotToken != "" || c.VKAppSecret != "" {
+			return fmt.Errorf("config: MINIAPP_DEV: development only; refused while TELEGRAM_BOT_TOKEN or VK_APP_SECRET is set")
+		}
+		c.MiniAppDev = true
+	default:
+		return fmt.Errorf("config: MINIAPP_DEV: want 1 or 0, got %q", dev)
+	}
+	return nil
+}
+
+// loadHTTP reads the deadlines and the cap on concurrent batches of the HTTP server.
+func (c *Config) loadHTTP(get func(string) string) error {
+	for name, d := range map[string]*time.Duration{"REQUEST_TIMEOUT": &c.RequestTimeout, "INGEST_TIMEOUT": &c.IngestTimeout} {
+		v, err := time.ParseDuration(get(name))
+		if err != nil || v < time.Second || v > 10*time.Minute {
+			return fmt.Errorf("config: %s: want a duration from 1s to 10m, got %q", name, get(name))
+		}
+		*d = v
+	}
+	n, err := strconv.Atoi(get("INGEST_MAX_INFLIGHT"))
+	if err != nil || n < 1 {
+		return fmt.Errorf("config: INGEST_MAX_INFLIGHT: want a number of batches (≥ 1), got %q", get("INGEST_MAX_INFLIGHT"))
+	}
+	c.IngestMaxInflight = n
+	return nil
 }
 
 // loadBot reads the Telegram, dialog and SMS settings.
@@ -143,6 +210,10 @@ func (c Config) LogValue() slog.Value {
 	if c.WebhookSecret != "" {
 		hookSecret = "<redacted>"
 	}
+	vkSecret := ""
+	if c.VKAppSecret != "" {
+		vkSecret = "<redacted>"
+	}
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
@@ -150,6 +221,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("ingest_token", token),
 		slog.String("timezone", c.Location.String()),
 		slog.String("points_expiry", string(c.Expiry)),
+		slog.String("request_timeout", c.RequestTimeout.String()),
+		slog.String("ingest_timeout", c.IngestTimeout.String()),
+		slog.Int("ingest_max_inflight", c.IngestMaxInflight),
 		slog.String("telegram_bot_token", botToken),
 		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
 		slog.String("bot_mode", c.BotMode),
@@ -159,6 +233,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("bot_user_rate", c.BotUserRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
+		slog.String("miniapp_url", c.MiniAppURL),
+		slog.String("miniapp_max_age", c.MiniAppMaxAge.String()),
+		slog.Int("miniapp_rate", c.MiniAppRate),
+		slog.Bool("miniapp_dev", c.MiniAppDev),
+		slog.String("vk_app_secret", vkSecret),
 		slog.Any("support", c.Support),
 	)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -16,7 +17,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Location.String() != "Europe/Moscow" || c.Expiry != "12m" || c.HTTPAddr != ":8080" || c.IngestToken != "" {
+	if c.Location.String() != "Europe/Moscow" || c.Expiry != "12m" || c.HTTPAddr != ":8080" || c.IngestToken != "" ||
+		c.RequestTimeout != 10*time.Second || c.IngestTimeout != time.Minute || c.IngestMaxInflight != 10 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -25,15 +27,22 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadNamesTheBadVariable(t *testing.T) {
 	t.Parallel()
 	for name, value := range map[string]string{
-		"DATABASE_URL":     "mysql://x",
-		"REDIS_URL":        "http://x",
-		"HTTP_ADDR":        "8080",
-		"TIMEZONE":         "Mars/Olympus",
-		"POINTS_EXPIRY":    "forever",
-		"TELEGRAM_API_URL": "ftp://x",
-		"BOT_MODE":         "carrier-pigeon",
-		"BOT_USER_RATE":    "0",
-		"DIALOG_TTL":       "5s",
+		"DATABASE_URL":        "mysql://x",
+		"REDIS_URL":           "http://x",
+		"HTTP_ADDR":           "8080",
+		"TIMEZONE":            "Mars/Olympus",
+		"POINTS_EXPIRY":       "forever",
+		"TELEGRAM_API_URL":    "ftp://x",
+		"BOT_MODE":            "carrier-pigeon",
+		"BOT_USER_RATE":       "0",
+		"DIALOG_TTL":          "5s",
+		"MINIAPP_URL":         "http://bonus.example/app/",
+		"MINIAPP_MAX_AGE":     "10s",
+		"MINIAPP_RATE":        "lots",
+		"MINIAPP_DEV":         "yes",
+		"REQUEST_TIMEOUT":     "10",
+		"INGEST_TIMEOUT":      "1h",
+		"INGEST_MAX_INFLIGHT": "0",
 	} {
 		_, err := Load(env(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -42,18 +51,33 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 	}
 }
 
+// MINIAPP_DEV opens any member's account without a signature: never where a platform can reach the page.
+func TestMiniAppDevRefusedWithRealPlatforms(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "VK_APP_SECRET"} {
+		_, err := Load(env(map[string]string{"MINIAPP_DEV": "1", name: "123:secret"}))
+		if err == nil || !strings.Contains(err.Error(), "MINIAPP_DEV") {
+			t.Errorf("Load(MINIAPP_DEV=1, %s set) = %v, want a refusal naming MINIAPP_DEV", name, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"MINIAPP_DEV": "1"}))
+	if err != nil || !c.MiniAppDev {
+		t.Errorf("Load(MINIAPP_DEV=1) = %+v, %v; want development mode on", c.MiniAppDev, err)
+	}
+}
+
 func TestConfigLogRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"INGEST_TOKEN": "ingest-secret", "TELEGRAM_BOT_TOKEN": "123:bot-secret",
-		"DATABASE_URL": "postgres://u:db-secret@h:5432/d",
+		"DATABASE_URL": "postgres://u:db-secret@h:5432/d", "VK_APP_SECRET": "vk-secret",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
-	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret"} {
+	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret", "vk-secret"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("log line leaks %q: %s", secret, buf.String())
 		}

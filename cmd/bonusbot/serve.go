@@ -1,12 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,25 +35,64 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		return err
 	}
 	defer svc.close()
-	pool, rdb, ch, store := svc.pool, svc.rdb, svc.ch, svc.store
+	srv := newHTTPServer(cfg, log, svc.store, svc.rdb, svc.ch.miniApp(svc.store))
+	if cfg.MiniAppDev {
+		log.Warn("MINIAPP_DEV: the Mini App opens any member's account without a signature (development only)",
+			"try", "http://localhost:"+port(cfg.HTTPAddr)+"/app/?dev_user=+79160000001")
+	}
+	if inflight, conns := cfg.IngestMaxInflight, int(svc.pool.Config().MaxConns); inflight > conns/2 {
+		log.Warn("INGEST_MAX_INFLIGHT is over half the Postgres pool: batches may starve the bot", "ingest_max_inflight", inflight, "pool_max_conns", conns)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sweeps sync.WaitGroup
+	sweeps.Go(func() { sweepNightly(ctx, svc.store, log) })
+	botDone := make(chan error, 1)
+	go func() {
+		err := svc.ch.run(ctx, svc.store, *console)
+		cancel() // a channel that cannot run stops the server rather than leave it half up
+		botDone <- err
+	}()
+	httpErr := serveHTTP(ctx, srv, shutdownGrace, log)
+	cancel() // an HTTP server that cannot run stops the bot too
+	err = errors.Join(httpErr, <-botDone)
+	sweeps.Wait()
+	return err
+}
 
+// HTTP server limits. Deadlines of the requests themselves are REQUEST_TIMEOUT and INGEST_TIMEOUT.
+const (
+	readHeaderTimeout = 5 * time.Second  // a client that trickles its headers is cut off
+	readTimeout       = 30 * time.Second // the whole request, an 8 MB batch included, even over a slow link
+	idleTimeout       = 30 * time.Second // an idle keep-alive connection is closed, authenticated or not
+	// shutdownGrace is how long requests in flight may finish after SIGTERM before they are cancelled;
+	// with the bot's own stop it fits Kubernetes' default 30 s termination grace period.
+	shutdownGrace = 10 * time.Second
+)
+
+// newHTTPServer serves /healthz, /readyz, the ingest API and the Mini App (app) on HTTP_ADDR.
+func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client, app http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", readyz(store, rdb))
-	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{Workers: max(1, int(pool.Config().MaxConns)/2)}))
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go sweepNightly(ctx, store, log)
-	botDone := make(chan error, 1)
-	go func() {
-		err := ch.run(ctx, store, *console)
-		cancel() // a channel that cannot run stops the server rather than leave it half up
-		botDone <- err
-	}()
-	return errors.Join(serveHTTP(ctx, srv, log), <-botDone)
+	mux.HandleFunc("GET /readyz", readyz(store.Pool(), rdb, log))
+	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{
+		MaxInflight: cfg.IngestMaxInflight, Timeout: cfg.RequestTimeout, BatchTimeout: cfg.IngestTimeout}))
+	mux.Handle("/app/", app)
+	mux.Handle("/app", app)
+	mux.Handle("/api/miniapp/", app)
+	return &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           mux,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		// Longer than any request's own deadline, so the answer to a request that ran to it (a 500
+		// billing will resend) still reaches the client.
+		WriteTimeout: max(cfg.RequestTimeout, cfg.IngestTimeout) + 5*time.Second,
+		IdleTimeout:  idleTimeout,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // services are what serve and chat run on: the migrated database, Redis, and the channels with the
@@ -90,40 +133,93 @@ func openRedis(cfg Config) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: REDIS_URL: %w", err)
 	}
+	// A Redis that is down or frozen costs a bot reply two seconds, not go-redis's default of five
+	// dials of 5 s each; the caller's deadline applies too. REDIS_URL's own settings win
+	// (dial_timeout, read_timeout, write_timeout).
+	opt.DialTimeout = cmp.Or(opt.DialTimeout, 2*time.Second)
+	opt.ReadTimeout = cmp.Or(opt.ReadTimeout, 2*time.Second)
+	opt.WriteTimeout = cmp.Or(opt.WriteTimeout, 2*time.Second)
+	opt.DialerRetries = cmp.Or(opt.DialerRetries, 1)
+	opt.ContextTimeoutEnabled = true
 	return redis.NewClient(opt), nil
 }
 
-// readyz answers 200 only while both Postgres and Redis answer, so a balancer stops sending traffic otherwise.
-func readyz(store *ledger.Store, rdb *redis.Client) http.HandlerFunc {
+// readiness is /readyz's answer: each dependency, "ok" or "unavailable".
+type readiness struct {
+	Postgres string `json:"postgres"`
+	Redis    string `json:"redis"`
+}
+
+// readyz reports Postgres and Redis separately and fails (503) only without Postgres, which
+// everything this process serves needs. Without Redis the ingest API still works, and the bot answers
+// each message with an apology to try again in a minute, so a Redis blip must not take every replica
+// out of the load balancer at once.
+func readyz(pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Pool().Ping(ctx); err != nil {
-			http.Error(w, "postgres: unavailable", http.StatusServiceUnavailable)
-			return
+		var pgErr, redisErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { pgErr = pool.Ping(ctx) })
+		wg.Go(func() { redisErr = rdb.Ping(ctx).Err() })
+		wg.Wait()
+		state := func(err error) string {
+			if err != nil {
+				return "unavailable"
+			}
+			return "ok"
 		}
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			http.Error(w, "redis: unavailable", http.StatusServiceUnavailable)
-			return
+		resp, status := readiness{Postgres: state(pgErr), Redis: state(redisErr)}, http.StatusOK
+		if pgErr != nil {
+			status = http.StatusServiceUnavailable
 		}
-		w.Write([]byte("ready\n"))
+		if pgErr != nil || redisErr != nil {
+			log.WarnContext(ctx, "not fully ready", "postgres_err", pgErr, "redis_err", redisErr)
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(resp) // the status is already sent; a write error means the prober left
 	}
 }
 
-// serveHTTP runs srv until ctx ends, then drains in-flight requests.
-func serveHTTP(ctx context.Context, srv *http.Server, log *slog.Logger) error {
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr) // Load checked it
+	return p
+}
+
+// serveHTTP runs srv until ctx ends, then drains: requests in flight get grace to finish, then their
+// contexts are cancelled and their connections closed, so a frozen database never holds up the exit.
+func serveHTTP(ctx context.Context, srv *http.Server, grace time.Duration, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	return serveOn(ctx, srv, ln, grace, log)
+}
+
+func serveOn(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log *slog.Logger) error {
+	base, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("http listening", "addr", srv.Addr)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("http listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http: shutdown: %w", err)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http: requests still running after the grace period; cancelling them", "grace", grace.String())
+		cancelRequests()
+		if err := srv.Close(); err != nil {
+			log.Warn("http: close", "err", err)
+		}
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
 	}
 	log.Info("stopped")
 	return nil

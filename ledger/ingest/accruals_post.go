@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"bonusbot/ledger"
 )
@@ -58,21 +61,19 @@ func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
 	for i, raw := range req.Events {
 		events[i], outcomes[i].err = parseEvent(raw)
 	}
-	select {
-	case h.batches <- struct{}{}:
-		defer func() { <-h.batches }()
-	case <-r.Context().Done():
-		return // the client gave up while waiting; nothing was applied
-	}
 	if err := h.apply(r, events, outcomes); err != nil {
-		// Nothing of the batch is half-done: billing resends it and finds what applied as duplicates.
+		// A fault anywhere answers 500 for the whole batch, never 200 with the fault listed as one
+		// event's refusal: billing takes rejected as final and would drop that event. What applied
+		// before the fault is found as duplicates when billing resends the batch.
 		h.fail(w, r, "accrue batch", err)
 		return
 	}
-	h.writeJSON(w, r, http.StatusOK, h.summarise(r, events, outcomes))
+	h.writeJSON(w, r, http.StatusOK, summarise(events, outcomes))
 }
 
-// apply sends the events that parsed to the ledger in one batch and fills in their outcomes.
+// apply sends the events that parsed to the ledger in one batch and fills in their outcomes. It
+// returns a fault if there was one anywhere: the ledger's batch error, or (a broken contract, still
+// never a 200) an event's error that is not a refusal.
 func (h *Handler) apply(r *http.Request, events []ledger.Event, outcomes []outcome) error {
 	var good []ledger.Event
 	var at []int // position in the request of each good event
@@ -86,21 +87,22 @@ func (h *Handler) apply(r *http.Request, events []ledger.Event, outcomes []outco
 		return err
 	}
 	for k, i := range at {
+		if errs[k] != nil && !ledger.IsRefusal(errs[k]) {
+			return fmt.Errorf("event %q: %w", events[i].ID, errs[k])
+		}
 		outcomes[i] = outcome{duplicate: results[k].Duplicate, err: errs[k]}
 	}
 	return nil
 }
 
-// summarise counts the outcomes and lists the refused events with their codes, logging any fault.
-func (h *Handler) summarise(r *http.Request, events []ledger.Event, outcomes []outcome) accrualsResponse {
+// summarise counts the outcomes and lists the refused events with their codes. Every error in
+// outcomes is a refusal by now (apply turned any fault into the batch's error).
+func summarise(events []ledger.Event, outcomes []outcome) accrualsResponse {
 	resp := accrualsResponse{Rejected: []rejected{}}
 	for i, o := range outcomes {
 		switch {
 		case o.err != nil:
-			code, msg, _, ok := classify(o.err)
-			if !ok {
-				h.log.ErrorContext(r.Context(), "ingest: accrue", "event_id", events[i].ID, "err", o.err)
-			}
+			code, msg, _, _ := classify(o.err)
 			resp.Rejected = append(resp.Rejected, rejected{ID: events[i].ID, errorBody: errorBody{code, msg}})
 		case o.duplicate:
 			resp.Duplicates++
@@ -114,18 +116,16 @@ func (h *Handler) summarise(r *http.Request, events []ledger.Event, outcomes []o
 // parseEvent decodes one event on its own, so a malformed event is refused without spoiling the batch.
 // The error wraps a ledger refusal; the returned Event always carries the id when the JSON had one.
 func parseEvent(raw json.RawMessage) (ledger.Event, error) {
+	if !utf8.Valid(raw) {
+		// Checked on the raw bytes, as the decoder would turn each invalid byte into U+FFFD, and
+		// "coll\xff-1" and "coll\xfe-1" would become one id.
+		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: not valid UTF-8", ledger.ErrInvalidEvent)
+	}
 	var in eventJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields() // a misspelt "ammount" must not silently become "no amount"
 	if err := dec.Decode(&in); err != nil {
-		var ev ledger.Event
-		var named struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw, &named) == nil { // best effort: name the event if we can
-			ev.ID = named.ID
-		}
-		return ev, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
+		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
 	}
 	ev := ledger.Event{ID: in.ID, Phone: in.Phone, Category: in.Category, Points: in.Points, Reverses: in.Reverses}
 	if in.OccurredAt == "" {
@@ -152,10 +152,27 @@ func parseEvent(raw json.RawMessage) (ledger.Event, error) {
 	return ev, nil
 }
 
+// namedID is the id of a refused event, if it has one, so billing can tell which event was refused.
+// Best effort: the id of a malformed event may come out empty, or with U+FFFD for invalid bytes.
+func namedID(raw json.RawMessage) string {
+	var named struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &named) != nil {
+		return ""
+	}
+	return named.ID
+}
+
 // decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a
-// message for the caller.
+// message for the caller. An unknown top-level field is refused by name: a misspelt "evnts" must not
+// look like an empty batch.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
+	if ok, msg := isJSON(r.Header.Get("Content-Type")); !ok {
+		return http.StatusUnsupportedMediaType, msg
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("unexpected data after the JSON object")
@@ -191,9 +208,29 @@ func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, v any, field
 	return true
 }
 
+// isJSON accepts application/json, with a charset parameter only if it says UTF-8, the one encoding
+// JSON has (RFC 8259). Anything else — a form, text/plain, a missing header — is refused before the
+// body is read, so a client that sends the wrong thing learns it at once.
+func isJSON(contentType string) (bool, string) {
+	const want = "Content-Type must be application/json"
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "application/json" {
+		return false, want
+	}
+	for name, value := range params {
+		if name != "charset" || !strings.EqualFold(value, "utf-8") {
+			return false, want + " (charset=utf-8 is the only parameter it takes)"
+		}
+	}
+	return true, ""
+}
+
 func errorCodeFor(status int) string {
-	if status == http.StatusRequestEntityTooLarge {
+	switch status {
+	case http.StatusRequestEntityTooLarge:
 		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
 	}
 	return "malformed_request"
 }

@@ -1,13 +1,19 @@
 package ingest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"bonusbot/ledger"
 	"bonusbot/ledger/ingest"
 	"bonusbot/ledger/ledgertest"
 )
@@ -109,6 +115,7 @@ func TestAccrualsBadRequests(t *testing.T) {
 		{"empty body", ``, http.StatusBadRequest, "malformed_request"},
 		{"events not a list", `{"events":{"id":"x"}}`, http.StatusBadRequest, "malformed_request"},
 		{"no events key", `{"evnts":[]}`, http.StatusBadRequest, "malformed_request"},
+		{"unknown top-level field", `{"events":[],"dry_run":true}`, http.StatusBadRequest, "malformed_request"},
 		{"trailing garbage", `{"events":[]} {"events":[]}`, http.StatusBadRequest, "malformed_request"},
 		{"10,001 events", tooMany, http.StatusRequestEntityTooLarge, "too_many_events"},
 		{"body over the cap", huge, http.StatusRequestEntityTooLarge, "too_large"},
@@ -121,8 +128,8 @@ func TestAccrualsBadRequests(t *testing.T) {
 			if err := json.Unmarshal([]byte(text), &e); err != nil {
 				t.Fatalf("error body %q: %v", text, err)
 			}
-			if status != tt.status || e.Error != tt.code || e.Message == "" {
-				t.Errorf("POST %s = %d %s, want %d %s with a message", tt.name, status, text, tt.status, tt.code)
+			if status != tt.status || e.Error != tt.code || e.Message == "" || tt.name == "unknown top-level field" && !strings.Contains(e.Message, "dry_run") {
+				t.Errorf("POST %s = %d %s, want %d %s with a message (naming an unknown field)", tt.name, status, text, tt.status, tt.code)
 			}
 		})
 	}
@@ -136,11 +143,12 @@ func TestAccrualsBadRequests(t *testing.T) {
 	ledgertest.CheckInvariants(t, b.store.Pool())
 }
 
-// TestAccrualsConcurrentBatches sends overlapping batches at once: every event applies exactly once.
+// TestAccrualsConcurrentBatches sends overlapping batches at once (all admitted: the cap on batches in
+// flight has its own test): every event applies exactly once.
 func TestAccrualsConcurrentBatches(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
 	const batches, perBatch, phones = 6, 60, 5
+	b := setupWith(t, ingest.Options{MaxInflight: batches})
 	var wg sync.WaitGroup
 	results := make([]accrualsResp, batches)
 	for k := range batches {
@@ -179,6 +187,117 @@ func TestAccrualsConcurrentBatches(t *testing.T) {
 	}
 	if want := int64(distinct * 2); total != want {
 		t.Errorf("total points = %d, want %d", total, want)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+// TestAccrualsFaultIsWholeBatch500: a real database fault on one reversal answers 500 for the whole
+// batch, without details, never 200 with that reversal "rejected"; resent once the fault is gone, the
+// batch applies every event exactly once.
+func TestAccrualsFaultIsWholeBatch500(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	b.accrue(t, `{"events":[
+		{"id":"a1","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`},
+		{"id":"a2","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`},
+		{"id":"a3","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`}]}`)
+	batch := `{"events":[
+		{"id":"a4","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"refund-1","reverses":"a1",` + at + `},
+		{"id":"refund-2","reverses":"a2",` + at + `},
+		{"id":"refund-3","reverses":"a3",` + at + `}]}`
+	heal := ledgertest.FailInserts(t, b.store.Pool(), "billing_events", "id", "refund-2")
+	status, text := b.post(t, "/api/v1/accruals", batch)
+	if status != http.StatusInternalServerError || !strings.Contains(text, `"internal_error"`) || strings.Contains(text, "injected") {
+		t.Fatalf("batch with a fault on refund-2 = %d %s, want 500 internal_error without details", status, text)
+	}
+	heal()
+	if got := b.accrue(t, batch); got.Accepted != 2 || got.Duplicates != 2 || len(got.Rejected) != 0 {
+		t.Errorf("resent batch = %+v, want 2 accepted (refund-2, refund-3), 2 duplicates (a4, refund-1)", got)
+	}
+	if got := b.accrue(t, batch); got.Accepted != 0 || got.Duplicates != 4 {
+		t.Errorf("batch sent a third time = %+v, want 4 duplicates", got)
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
+		t.Errorf("balance = %d, want 100 (a4 alone)", bal)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}
+
+// faultyLedger breaks the ledger's contract on purpose: it reports a fault as the last event's own
+// error instead of the batch's. The handler must still not answer 200.
+type faultyLedger struct{ *ledger.Store }
+
+func (l faultyLedger) AccrueBatch(ctx context.Context, events []ledger.Event) ([]ledger.AccrualResult, []error, error) {
+	results, errs, err := l.Store.AccrueBatch(ctx, events)
+	if len(errs) > 0 {
+		errs[len(errs)-1] = errors.New("connection reset by peer")
+	}
+	return results, errs, err
+}
+
+func TestAccrualsEventFaultIsNever200(t *testing.T) {
+	t.Parallel()
+	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
+	store := ledgertest.NewStore(t, clock, ledger.Options{})
+	srv := httptest.NewServer(ingest.New(faultyLedger{store}, token, slog.New(slog.NewTextHandler(tWriter{t}, nil)), ingest.Options{}))
+	t.Cleanup(srv.Close)
+	status, text := call(t, http.MethodPost, srv.URL+"/api/v1/accruals", "Bearer "+token,
+		`{"events":[{"id":"x","phone":"+79161234567","category":"referral","occurred_at":"2026-03-01T10:00:00Z"}]}`)
+	if status != http.StatusInternalServerError || strings.Contains(text, "reset") {
+		t.Errorf("batch whose event failed with a fault = %d %s, want 500 without details", status, text)
+	}
+}
+
+// TestAccrualsRefuseEventsAlone: an event the database could not store (a NUL byte, invalid UTF-8),
+// that mints beyond the caps, or whose points would already have expired is refused alone, with a
+// code; the rest of the batch applies, and a resend answers the same instead of failing forever.
+func TestAccrualsRefuseEventsAlone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	batch := `{"events":[
+		{"id":"good","phone":"+79161234567","category":"mobile","amount":"500.00",` + at + `},
+		{"id":"nul\u0000id","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"nul-cat","phone":"+79161234567","category":"mob\u0000ile","amount":"1.00",` + at + `},
+		{"id":"nul-rev","reverses":"good\u0000",` + at + `},
+		{"id":"coll` + "\xff" + `-1","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"coll` + "\xfe" + `-1","phone":"+79161234567","category":"mobile","amount":"1.00",` + at + `},
+		{"id":"bad-utf8-cat","phone":"+79161234567","category":"mob` + "\xc3" + `","amount":"1.00",` + at + `},
+		{"id":"mint","phone":"+79161234567","category":"mobile","amount":"1000000000000",` + at + `},
+		{"id":"mint-rate","phone":"+79161234567","category":"salon","amount":"3000003.00",` + at + `},
+		{"id":"cap","phone":"+79161234568","category":"mobile","amount":"5000000.00",` + at + `},
+		{"id":"mint-points","phone":"+79161234567","category":"mobile","points":1000001,` + at + `},
+		{"id":"old","phone":"+79161234567","category":"mobile","amount":"5000.00","occurred_at":"2025-01-14T10:00:00Z"}
+	]}`
+	wantRejected := map[string]string{
+		"nul\x00id":    "invalid_event",
+		"nul-cat":      "invalid_event",
+		"nul-rev":      "invalid_event",
+		"coll\uFFFD-1": "invalid_event", // twice: the id as far as it can be shown
+		"bad-utf8-cat": "invalid_event",
+		"mint":         "invalid_amount",
+		"mint-rate":    "invalid_amount",
+		"mint-points":  "invalid_event",
+		"old":          "expired_event",
+	}
+	for i, wantDup := range []int{0, 2} {
+		got := b.accrue(t, batch)
+		if got.Accepted != 2-wantDup || got.Duplicates != wantDup || len(got.Rejected) != 10 {
+			t.Errorf("send %d: %+v, want %d accepted, %d duplicates, 10 rejected", i+1, got, 2-wantDup, wantDup)
+		}
+		for _, r := range got.Rejected {
+			if want := wantRejected[r.ID]; r.Error != want {
+				t.Errorf("send %d: rejected %q = %q (%s), want %q", i+1, r.ID, r.Error, r.Message, want)
+			}
+		}
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
+		t.Errorf("balance = %d, want 100 (good alone)", bal)
+	}
+	if bal := balanceOf(t, b, "+79161234568"); bal != ledger.MaxEventPoints {
+		t.Errorf("balance = %d, want %d (the cap exactly)", bal, ledger.MaxEventPoints)
 	}
 	ledgertest.CheckInvariants(t, b.store.Pool())
 }

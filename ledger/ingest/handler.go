@@ -8,9 +8,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"bonusbot/ledger"
 )
@@ -34,17 +37,27 @@ type Ledger interface {
 
 // Options tune a Handler. The zero value is fine.
 type Options struct {
-	// Workers is how many accrual batches apply at once (default 4); more requests wait their turn.
-	// Each batch holds a database connection while it applies, so this keeps the pool free for others.
-	Workers int
+	// MaxInflight is how many batch requests (accruals, subscribers) may run at once (default 4); one
+	// more is answered at once with 503 and Retry-After. Each batch holds a database connection while
+	// it applies, so this keeps the pool free for the bot; and a request that waited for a slot
+	// instead would only hold the client's connection while the database is the bottleneck anyway.
+	MaxInflight int
+	// Timeout bounds every request but batches (default 10 s); BatchTimeout a batch (default 60 s).
+	// A request over its deadline is a fault: 500, and safe to resend.
+	Timeout, BatchTimeout time.Duration
 }
+
+// RetryAfter is what a request refused for lack of a slot is told to wait: batches take well under
+// a second each (README, Benchmarks), so a slot is soon free.
+const RetryAfter = time.Second
 
 // Handler serves /api/v1/. Mount it with mux.Handle("/api/v1/", h).
 type Handler struct {
 	ledger  Ledger
 	token   [sha256.Size]byte
 	noToken bool
-	batches chan struct{} // a slot per batch applying now
+	opts    Options
+	batches chan struct{} // a slot per batch running now
 	log     *slog.Logger
 	mux     *http.ServeMux
 }
@@ -52,20 +65,52 @@ type Handler struct {
 // New returns the API over l. With an empty token every call is refused with 401, so a forgotten
 // INGEST_TOKEN never opens the ledger to the network.
 func New(l Ledger, token string, log *slog.Logger, opts Options) *Handler {
+	opts.MaxInflight = cmp.Or(max(opts.MaxInflight, 0), 4)
+	opts.Timeout = cmp.Or(max(opts.Timeout, 0), 10*time.Second)
+	opts.BatchTimeout = cmp.Or(max(opts.BatchTimeout, 0), time.Minute)
 	h := &Handler{
 		ledger:  l,
 		token:   sha256.Sum256([]byte(token)),
 		noToken: token == "",
-		batches: make(chan struct{}, cmp.Or(max(opts.Workers, 0), 4)),
+		opts:    opts,
+		batches: make(chan struct{}, opts.MaxInflight),
 		log:     log,
 		mux:     http.NewServeMux(),
 	}
-	h.mux.HandleFunc("POST /api/v1/accruals", h.postAccruals)
-	h.mux.HandleFunc("POST /api/v1/subscribers", h.postSubscribers)
-	h.mux.HandleFunc("GET /api/v1/accounts/{phone}", h.getAccount)
-	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/block", h.blockAccount)
-	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/unblock", h.unblockAccount)
+	h.mux.HandleFunc("POST /api/v1/accruals", h.batch(h.postAccruals))
+	h.mux.HandleFunc("POST /api/v1/subscribers", h.batch(h.postSubscribers))
+	h.mux.HandleFunc("GET /api/v1/accounts/{phone}", h.single(h.getAccount))
+	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/block", h.single(h.blockAccount))
+	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/unblock", h.single(h.unblockAccount))
 	return h
+}
+
+// batch runs next in a free slot, under BatchTimeout, or answers 503 with Retry-After when every slot
+// is taken. The slot is taken before the body is read, so a refused request costs next to nothing.
+func (h *Handler) batch(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h.batches <- struct{}{}:
+			defer func() { <-h.batches }()
+		default:
+			w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter.Seconds())))
+			h.writeError(w, r, http.StatusServiceUnavailable, "overloaded",
+				fmt.Sprintf("%d batches are running; retry after %d s", h.opts.MaxInflight, int(RetryAfter.Seconds())))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), h.opts.BatchTimeout)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
+}
+
+// single runs next under Timeout.
+func (h *Handler) single(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
 }
 
 // ServeHTTP checks the token before routing, so an unauthenticated caller learns nothing, not even

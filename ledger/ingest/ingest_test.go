@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,12 +24,14 @@ type testBundle struct {
 	srv   *httptest.Server
 }
 
-func setup(t *testing.T) *testBundle {
+func setup(t *testing.T) *testBundle { return setupWith(t, ingest.Options{}) }
+
+func setupWith(t *testing.T, opts ingest.Options) *testBundle {
 	t.Helper()
 	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
 	store := ledgertest.NewStore(t, clock, ledger.Options{})
 	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
-	srv := httptest.NewServer(ingest.New(store, token, log, ingest.Options{}))
+	srv := httptest.NewServer(ingest.New(store, token, log, opts))
 	t.Cleanup(srv.Close)
 	return &testBundle{store: store, srv: srv}
 }
@@ -41,9 +44,19 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// call sends body (empty for none) with the given Authorization header and returns status and body.
-// It reports a transport failure with t.Error, not t.Fatal, so goroutines may use it.
+// call sends body (empty for none, else as application/json) with the given Authorization header and
+// returns status and body. It reports a transport failure with t.Error, not t.Fatal, so goroutines may use it.
 func call(t *testing.T, method, url, auth, body string) (int, string) {
+	t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return callAs(t, method, url, auth, contentType, body)
+}
+
+// callAs is call with the Content-Type header given (none if empty).
+func callAs(t *testing.T, method, url, auth, contentType, body string) (int, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -56,6 +69,9 @@ func call(t *testing.T, method, url, auth, body string) (int, string) {
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -72,7 +88,7 @@ func call(t *testing.T, method, url, auth, body string) (int, string) {
 
 func (b *testBundle) post(t *testing.T, path, body string) (int, string) {
 	t.Helper()
-	return call(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, body)
+	return callAs(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, "application/json", body)
 }
 
 type accrualsResp struct {
@@ -171,6 +187,7 @@ func BenchmarkPostAccruals(b *testing.B) {
 			b.Fatal(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
@@ -207,5 +224,143 @@ func TestBlockAndUnblock(t *testing.T) {
 	}
 	if status, _ := call(t, http.MethodPost, b.srv.URL+"/api/v1/accounts/%2B79161234567/block", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("block without a token = %d, want 401", status)
+	}
+}
+
+// TestContentType: the batch endpoints take only JSON bodies, labelled as such; anything else is 415
+// before the body is read.
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		contentType string
+		want        int
+	}{
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"Application/JSON; Charset=UTF-8", http.StatusOK},
+		{"", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset=latin1", http.StatusUnsupportedMediaType},
+		{"application/json; boundary=x", http.StatusUnsupportedMediaType},
+		{"application/json;;", http.StatusUnsupportedMediaType},
+	}
+	for _, path := range []string{"/api/v1/accruals", "/api/v1/subscribers"} {
+		body := `{"events":[]}`
+		if path == "/api/v1/subscribers" {
+			body = `{"subscribers":[]}`
+		}
+		for _, tt := range tests {
+			status, text := callAs(t, http.MethodPost, b.srv.URL+path, "Bearer "+token, tt.contentType, body)
+			if status != tt.want {
+				t.Errorf("POST %s as %q = %d %s, want %d", path, tt.contentType, status, text, tt.want)
+			}
+			if status == http.StatusUnsupportedMediaType && !strings.Contains(text, `"unsupported_media_type"`) {
+				t.Errorf("POST %s as %q = %s, want code unsupported_media_type", path, tt.contentType, text)
+			}
+		}
+	}
+}
+
+// gatedLedger holds every accrual batch until release is closed, after saying so on entered.
+type gatedLedger struct {
+	*ledger.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (l gatedLedger) AccrueBatch(ctx context.Context, events []ledger.Event) ([]ledger.AccrualResult, []error, error) {
+	l.entered <- struct{}{}
+	<-l.release
+	return l.Store.AccrueBatch(ctx, events)
+}
+
+// TestMaxInflight: beyond MaxInflight batches at once, a batch is answered 503 with Retry-After at
+// once instead of waiting; lookups are not held back; once a slot is free the batch goes through.
+func TestMaxInflight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	gate := gatedLedger{Store: b.store, entered: make(chan struct{}), release: make(chan struct{})}
+	srv := httptest.NewServer(ingest.New(gate, token, slog.New(slog.NewTextHandler(tWriter{t}, nil)), ingest.Options{MaxInflight: 1}))
+	t.Cleanup(srv.Close)
+	batch := `{"events":[{"id":"x","phone":"+79161234567","category":"referral","occurred_at":"2026-03-01T10:00:00Z"}]}`
+	first := make(chan int, 1)
+	go func() {
+		status, _ := callAs(t, http.MethodPost, srv.URL+"/api/v1/accruals", "Bearer "+token, "application/json", batch)
+		first <- status
+	}()
+	<-gate.entered
+	client := &http.Client{Timeout: 30 * time.Second} // a request that waited for the slot would fail here
+	for _, path := range []string{"/api/v1/accruals", "/api/v1/subscribers"} {
+		// The body is never read: the slot is checked first.
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(`{"subscribers":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), `"overloaded"`) {
+			t.Errorf("POST %s while the slot is taken = %d (Retry-After %q) %s, want 503 overloaded with Retry-After 1",
+				path, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	if status, text := call(t, http.MethodGet, srv.URL+"/api/v1/accounts/%2B79169999999", "Bearer "+token, ""); status != http.StatusNotFound {
+		t.Errorf("lookup while the slot is taken = %d %s, want 404 (lookups take no slot)", status, text)
+	}
+	close(gate.release)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the batch holding the slot = %d, want 200", status)
+	}
+	go func() { <-gate.entered }()
+	if status, text := callAs(t, http.MethodPost, srv.URL+"/api/v1/accruals", "Bearer "+token, "application/json", batch); status != http.StatusOK {
+		t.Errorf("retry after the slot is free = %d %s, want 200", status, text)
+	}
+}
+
+// TestDeadlines: a request stuck behind the database (here, a lock another session holds) ends at its
+// server-side deadline with 500, safe to resend, and never waits as long as its client would.
+func TestDeadlines(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.accrue(t, `{"events":[{"id":"a","phone":"+79161234567","category":"mobile","amount":"500.00","occurred_at":"2026-03-14T09:00:00Z"}]}`)
+	srv := httptest.NewServer(ingest.New(b.store, token, slog.New(slog.NewTextHandler(tWriter{t}, nil)),
+		ingest.Options{Timeout: 200 * time.Millisecond, BatchTimeout: 200 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	holder, err := b.store.Pool().Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Rollback(context.Background()) })
+	if _, err := holder.Exec(t.Context(), `SELECT 1 FROM accounts FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second} // far beyond the server's deadlines
+	for _, tt := range []struct{ path, body string }{
+		{"/api/v1/accruals", `{"events":[{"id":"b","phone":"+79161234567","category":"mobile","amount":"500.00","occurred_at":"2026-03-14T09:00:00Z"}]}`},
+		{"/api/v1/accounts/%2B79161234567/block", ""},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("POST %s behind a held lock: %v, want the server's own 500 first", tt.path, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "internal_error") {
+			t.Errorf("POST %s behind a held lock = %d %s, want 500 internal_error", tt.path, resp.StatusCode, body)
+		}
 	}
 }

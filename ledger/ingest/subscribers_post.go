@@ -1,13 +1,17 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"bonusbot/ledger"
 )
 
 type subscribersRequest struct {
-	Subscribers []subscriberJSON `json:"subscribers"`
+	Subscribers []json.RawMessage `json:"subscribers"`
 }
 
 type subscriberJSON struct {
@@ -31,20 +35,31 @@ type subscriberResult struct {
 }
 
 // postSubscribers enrols phones, in request order, so an item may join the account of an earlier one.
-// Enrolling a phone already on the wanted account succeeds and changes nothing.
+// Enrolling a phone already on the wanted account succeeds and changes nothing, so a request that
+// failed with 500 halfway is safe to resend.
 func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
 	var req subscribersRequest
 	if !h.readBatch(w, r, &req, "subscribers", func() (int, bool) { return len(req.Subscribers), req.Subscribers != nil }) {
 		return
 	}
 	resp := subscribersResponse{Results: make([]subscriberResult, len(req.Subscribers))}
-	for i, sub := range req.Subscribers {
-		acct, err := h.ledger.Enrol(r.Context(), sub.Phone, sub.AccountOf)
+	for i, raw := range req.Subscribers {
+		sub, err := parseSubscriber(raw)
 		if err != nil {
-			code, msg, _, ok := classify(err)
-			if !ok {
-				h.log.ErrorContext(r.Context(), "ingest: enrol", "err", err)
-			}
+			code, msg, _, _ := classify(err)
+			resp.Results[i] = subscriberResult{Phone: sub.Phone, Error: code, Message: msg}
+			resp.Rejected++
+			continue
+		}
+		acct, err := h.ledger.Enrol(r.Context(), sub.Phone, sub.AccountOf)
+		if err != nil && !ledger.IsRefusal(err) {
+			// A fault is 500 for the whole request, never one item's refusal. The items before it
+			// stay enrolled; a resend finds them enrolled on the same account and changes nothing.
+			h.fail(w, r, "enrol", err)
+			return
+		}
+		if err != nil {
+			code, msg, _, _ := classify(err)
 			resp.Results[i] = subscriberResult{Phone: sub.Phone, Error: code, Message: msg}
 			resp.Rejected++
 			continue
@@ -53,6 +68,22 @@ func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
 		resp.Enrolled++
 	}
 	h.writeJSON(w, r, http.StatusOK, resp)
+}
+
+// parseSubscriber decodes one item on its own, so a bad item is refused alone: an unknown field (a
+// misspelt "acount_of" would otherwise enrol the phone on an account of its own) or invalid UTF-8.
+// The error wraps ledger.ErrInvalidEvent, the code billing already knows for a malformed item.
+func parseSubscriber(raw json.RawMessage) (subscriberJSON, error) {
+	var sub subscriberJSON
+	if !utf8.Valid(raw) {
+		return sub, fmt.Errorf("%w: not valid UTF-8", ledger.ErrInvalidEvent)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sub); err != nil {
+		return sub, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
+	}
+	return sub, nil
 }
 
 // normalise is phone in E.164 when it parses, else as given.

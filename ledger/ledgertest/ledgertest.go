@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,4 +129,33 @@ func NewStore(t testing.TB, clock *Clock, opts ledger.Options) *ledger.Store {
 		opts.Now = clock.Now
 	}
 	return ledger.NewStore(NewPool(t), opts)
+}
+
+// FailInserts makes every insert into table (in pool's schema) whose column equals value fail with a
+// real Postgres error (raise_exception, SQLSTATE P0001), as a database fault in the middle of an
+// operation would: the statement fails, the transaction rolls back, and nothing else is disturbed.
+// heal removes the fault; dropping the schema removes it in any case.
+func FailInserts(t testing.TB, pool *pgxpool.Pool, table, column, value string) (heal func()) {
+	t.Helper()
+	ctx := context.Background()
+	name := pgx.Identifier{fmt.Sprintf("fail_inserts_%d", seq.Add(1))}.Sanitize()
+	literal := "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	_, err := pool.Exec(ctx, `CREATE FUNCTION `+name+`() RETURNS trigger LANGUAGE plpgsql AS $fn$
+		BEGIN
+			IF NEW.`+pgx.Identifier{column}.Sanitize()+` = `+literal+` THEN
+				RAISE EXCEPTION 'ledgertest: injected fault on %', `+literal+`;
+			END IF;
+			RETURN NEW;
+		END $fn$;
+		CREATE TRIGGER `+name+` BEFORE INSERT ON `+pgx.Identifier{table}.Sanitize()+`
+			FOR EACH ROW EXECUTE FUNCTION `+name+`()`)
+	if err != nil {
+		t.Fatalf("ledgertest: fail inserts into %s: %v", table, err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `DROP FUNCTION `+name+`() CASCADE`); err != nil {
+			t.Fatalf("ledgertest: heal inserts into %s: %v", table, err)
+		}
+	}
 }
