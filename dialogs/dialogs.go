@@ -28,12 +28,14 @@ type Input struct {
 	Data      string // button (callback) data
 	Contact   *Contact
 	Forwarded bool // the message was forwarded from someone else
+	MessageID int  // the channel's id of the message (0 for a button press), so support can relay it
 	At        time.Time
 	Today     time.Time // At's calendar date in the business time zone, as midnight UTC (set by the Engine)
 
 	// Set by the Engine, not the channel.
-	Nonce  string  // fresh per update, for buttons that must be confirmed once
-	Result *Result // the outcome of the effect a step asked for
+	Nonce   string      // fresh per update, for buttons that must be confirmed once
+	Result  *Result     // the outcome of the effect a step asked for
+	Support SupportInfo // the human support relay as it stands for this input
 }
 
 // Text is a message id with its template arguments; the channel renders it in the user's language.
@@ -78,6 +80,7 @@ type Output struct {
 	Edit     bool  // replace the message whose button was pressed, instead of sending a new one
 	Toast    *Text // the short answer to a button press
 	Do       *Effect
+	Relay    *Relay // a message for the human support agents; the channel delivers it
 }
 
 // Say is a message of one or more lines.
@@ -120,6 +123,7 @@ type State struct {
 	Code   string    `json:"code,omitempty"` // catalogue item being redeemed
 	Adding bool      `json:"adding,omitempty"`
 	Have   int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
+	Noted  time.Time `json:"noted,omitzero"` // support: the opening time already announced after hours
 
 	Account int64  `json:"-"` // linked account, 0 when not linked
 	Own     string `json:"-"` // the linked phone

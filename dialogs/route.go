@@ -6,6 +6,9 @@ func Handle(s State, in Input) (State, []Output) {
 	if s.Step != StepMenu && in.At.After(s.Until) {
 		return expired(s, in)
 	}
+	if s.Step == StepSupport && s.Linked() {
+		return support(s, in)
+	}
 	if in.Data != "" {
 		return button(s, in)
 	}
@@ -76,7 +79,7 @@ func runCommand(s State, in Input, cmd string) (State, []Output) {
 	case CmdHelp:
 		return s, []Output{Say(T("help.text")).WithKeyboard(MenuKeyboard)}
 	case CmdSupport:
-		return s, []Output{Say(T("support.text"))}
+		return supportEnter(s, in)
 	}
 	return s, []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
 }
