@@ -50,7 +50,8 @@ func TestConsoleSupport(t *testing.T) {
 	for name, vars := range map[string]map[string]string{
 		"no support group":            nil,
 		"support group, no Telegram":  {"SUPPORT_CHAT_ID": "-1001234567890"},
-		"support group with Telegram": {"SUPPORT_CHAT_ID": "-1001234567890", "TELEGRAM_BOT_TOKEN": "123:x"},
+		"support group with Telegram": {"SUPPORT_CHAT_ID": "-1001234567890", "TELEGRAM_BOT_TOKEN": "123:x",
+			"CODE_SECRET": "0123456789abcdef0123456789abcdef", "SMS_DEV_LOG": "true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
