@@ -114,16 +114,17 @@ const (
 
 // State is one user's dialog. The Engine fills the fields tagged "-" from the link on every update.
 type State struct {
-	Step   Step      `json:"step,omitempty"`
-	Until  time.Time `json:"until,omitzero"` // the dialog expires after this instant
-	Nonce  string    `json:"nonce,omitempty"`
-	Lang   string    `json:"lang,omitempty"`
-	Phone  string    `json:"phone,omitempty"` // E.164: the phone being proven, or the gift recipient
-	Points int64     `json:"points,omitempty"`
-	Code   string    `json:"code,omitempty"` // catalogue item being redeemed
-	Adding bool      `json:"adding,omitempty"`
-	Have   int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
-	Noted  time.Time `json:"noted,omitzero"` // support: the opening time already announced after hours
+	Step      Step      `json:"step,omitempty"`
+	Until     time.Time `json:"until,omitzero"` // the dialog expires after this instant
+	Nonce     string    `json:"nonce,omitempty"`
+	Lang      string    `json:"lang,omitempty"`
+	Proving   string    `json:"proving,omitempty"`   // E.164: the phone a one-time code was sent to
+	Recipient string    `json:"recipient,omitempty"` // E.164: the gift's recipient
+	Points    int64     `json:"points,omitempty"`
+	Code      string    `json:"code,omitempty"` // catalogue item being redeemed
+	Adding    bool      `json:"adding,omitempty"`
+	Have      int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
+	Noted     time.Time `json:"noted,omitzero"` // support: the opening time already announced after hours
 
 	Account int64  `json:"-"` // linked account, 0 when not linked
 	Own     string `json:"-"` // the linked phone
@@ -159,12 +160,11 @@ const (
 // Effect asks the Engine to do Kind, then to call the continuation Then with the Result.
 type Effect struct {
 	Kind   EffectKind
-	Then   string
+	Then   Then
 	Phone  string
 	Code   string
 	Points int64
 	Before int64
-	Page   int
 	Lang   string
 	Key    string // idempotency key of a spend: the nonce of the confirmed dialog
 }

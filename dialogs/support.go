@@ -85,7 +85,7 @@ func supportEnter(s State, in Input) (State, []Output) {
 		s.Noted = in.Support.OpensAt
 		lines = append(lines, afterHours(in))
 	}
-	return s, []Output{Say(lines...).WithButtons(Button{T("button.support_leave"), cb("x")})}
+	return s, []Output{Say(lines...).WithButtons(Button{T("button.support_leave"), cb(cbCancel)})}
 }
 
 // support handles a subscriber in support mode.
@@ -123,7 +123,7 @@ func supportCommand(s State, in Input, cmd string) (State, []Output) {
 	case CmdCancel, CmdMenu, CmdStart:
 		return supportLeave(s)
 	case CmdSupport:
-		return s, []Output{Say(T("support.already")).WithButtons(Button{T("button.support_leave"), cb("x")})}
+		return s, []Output{Say(T("support.already")).WithButtons(Button{T("button.support_leave"), cb(cbCancel)})}
 	case CmdBalance, CmdForecast, CmdCatalog, CmdHistory, CmdHelp:
 		_, outs := runCommand(s, in, cmd)
 		return s, outs
@@ -134,12 +134,12 @@ func supportCommand(s State, in Input, cmd string) (State, []Output) {
 }
 
 // lookButtons are the read-only buttons a subscriber may press without leaving support mode.
-var lookButtons = map[string]bool{"cat": true, "cg": true, "bal": true, "fc": true, "h": true}
+var lookButtons = map[CallbackKind]bool{cbCatalog: true, cbCategory: true, cbBalance: true, cbForecast: true, cbHistory: true}
 
 func supportButton(s State, in Input) (State, []Output) {
 	c, ok := ParseCallback(in.Data)
 	switch {
-	case ok && c.Kind == "x":
+	case ok && c.Kind == cbCancel:
 		return supportLeave(s)
 	case ok && lookButtons[c.Kind]:
 		_, outs := button(s, in)
