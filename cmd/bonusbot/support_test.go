@@ -48,8 +48,8 @@ func TestLoadSupport(t *testing.T) {
 func TestConsoleSupport(t *testing.T) {
 	t.Parallel()
 	for name, vars := range map[string]map[string]string{
-		"no support group":            nil,
-		"support group, no Telegram":  {"SUPPORT_CHAT_ID": "-1001234567890"},
+		"no support group":           nil,
+		"support group, no Telegram": {"SUPPORT_CHAT_ID": "-1001234567890"},
 		"support group with Telegram": {"SUPPORT_CHAT_ID": "-1001234567890", "TELEGRAM_BOT_TOKEN": "123:x",
 			"CODE_SECRET": "0123456789abcdef0123456789abcdef", "SMS_DEV_LOG": "true"},
 	} {
