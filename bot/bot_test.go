@@ -221,7 +221,7 @@ func TestCatalogueAndRedeem(t *testing.T) {
 	u.Press(card.MessageID, confirm+"x") // a forged nonce
 	expect(t, b, u, "Эта кнопка устарела")
 	u.Press(card.MessageID, confirm)
-	expect(t, b, u, "Готово! «100 SMS» ваше, списано 299\u00a0баллов. Осталось 701\u00a0балл.")
+	expect(t, b, u, "Готово! Вы обменяли 299\u00a0баллов на «100 SMS». Осталось 701\u00a0балл.")
 	u.Press(card.MessageID, confirm) // the same button again orders nothing
 	expect(t, b, u, "Эта кнопка устарела")
 	if got := len(b.srv.Calls("answerCallbackQuery")); got < 8 {
@@ -244,9 +244,9 @@ func TestGiftInEnglish(t *testing.T) {
 	u.Say("+7 916 000-00-00")
 	expect(t, b, u, "cannot receive a gift")
 	u.Say("8 916 123 45 01")
-	expect(t, b, u, "How many points for +7 916 ***-**-01? From 1 to 3,000.")
+	expect(t, b, u, "How many points to gift to +7 916 123-45-01? From 1 to 500.")
 	u.Say("3001")
-	expect(t, b, u, "One gift is 1 to 3,000 points.")
+	expect(t, b, u, "A gift is at most 3,000\u00a0points.")
 	u.Say("/cancel")
 	expect(t, b, u, "Cancelled")
 	u.Say("/gift")
@@ -254,11 +254,11 @@ func TestGiftInEnglish(t *testing.T) {
 	u.Say("+79161234501")
 	expect(t, b, u, "How many points")
 	u.Say("1000")
-	expect(t, b, u, "You have 500\u00a0points, so you can gift up to that.")
+	expect(t, b, u, "You have 500\u00a0points — you can't gift more. From 1 to 500.")
 	u.Say("100")
-	c := expect(t, b, u, "Gift 100\u00a0points to +7 916 ***-**-01? You will have 400\u00a0points left.")
+	c := expect(t, b, u, "Gift 100\u00a0points to +7 916 123-45-01? You will have 400\u00a0points left. The recipient will see your number.")
 	u.Press(c.MessageID, button(t, c, "1:gc:100:"))
-	expect(t, b, u, "Done! 100\u00a0points sent to +7 916 ***-**-01. You have 400\u00a0points left.")
+	expect(t, b, u, "Done! You gifted 100\u00a0points to +7 916 123-45-01. You have 400\u00a0points left.")
 	u.Say("/gift")
 	expect(t, b, u, "You have already gifted points today")
 }
@@ -283,7 +283,7 @@ func TestDialogTimeout(t *testing.T) {
 	u.Say("/help")
 	expect(t, b, u, "/balance")
 	u.Say("что-то непонятное")
-	expect(t, b, u, "Не понял")
+	expect(t, b, u, "Не удалось разобрать")
 }
 
 func TestGroupChat(t *testing.T) {
@@ -292,7 +292,7 @@ func TestGroupChat(t *testing.T) {
 	u := b.srv.User(505, "ru")
 	u.SayInGroup(-100500, "/balance@bonusbot")
 	c := b.srv.Next(t, -100500)
-	if !strings.Contains(c.Text, "Напишите мне в личные сообщения") {
+	if !strings.Contains(c.Text, "Напишите нам в личные сообщения") {
 		t.Errorf("group reply = %q", c.Text)
 	}
 }
@@ -345,7 +345,7 @@ func TestInboundLimit(t *testing.T) {
 		u.Say("/help")
 	}
 	for range 3 {
-		expect(t, b, u, "Бот показывает баллы")
+		expect(t, b, u, "Здесь видно ваши баллы")
 	}
 	expect(t, b, u, "Слишком много сообщений")
 }

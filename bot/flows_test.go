@@ -53,9 +53,9 @@ func TestForecastHistoryLanguageUnlink(t *testing.T) {
 	u.Say("⚙️ Settings")
 	c = expect(t, b, u, "Settings")
 	u.Press(c.MessageID, button(t, c, "1:ulq"))
-	c = expect(t, b, u, "Disconnect the bot")
+	c = expect(t, b, u, "Disconnect this chat")
 	u.Press(c.MessageID, button(t, c, "1:ul:"))
-	expect(t, b, u, "The bot is disconnected")
+	expect(t, b, u, "This chat is disconnected")
 	u.Say("/balance")
 	expect(t, b, u, "Share my number")
 }

@@ -181,7 +181,7 @@ func (e *Engine) Gift(ctx context.Context, v Visitor, l ledger.Link, phone strin
 	}
 	r, err := e.ledger.Gift(ctx, req)
 	if errors.Is(err, ledger.ErrGiftRecipient) {
-		return r, e.countProbe(ctx, l.AccountID, in)
+		_, err = e.countProbe(ctx, l.AccountID, in)
 	}
 	return r, err
 }

@@ -28,9 +28,11 @@ type Input struct {
 	Data      string // button (callback) data
 	Contact   *Contact
 	Forwarded bool // the message was forwarded from someone else
-	MessageID int  // the channel's id of the message (0 for a button press), so support can relay it
-	At        time.Time
-	Today     time.Time // At's calendar date in the business time zone, as midnight UTC (set by the Engine)
+	// AppCommand says the channel offers /app (the Mini App), so help can mention it.
+	AppCommand bool
+	MessageID  int // the channel's id of the message (0 for a button press), so support can relay it
+	At         time.Time
+	Today      time.Time // At's calendar date in the business time zone, as midnight UTC (set by the Engine)
 
 	// Set by the Engine, not the channel.
 	Nonce   string      // fresh per update, for buttons that must be confirmed once
@@ -72,7 +74,9 @@ const (
 	RemoveKeyboard
 )
 
-// Output is one message to the user, a toast for a button press, or an effect for the Engine.
+// Output is one message to the user, a toast for a button press, or an effect for the Engine. A
+// Telegram message carries one reply markup: inline Buttons or a Keyboard change, never both (the
+// builders below refuse the combination, so a keyboard change cannot be lost silently).
 type Output struct {
 	Lines    []Text // joined with new lines
 	Buttons  [][]Button
@@ -86,17 +90,29 @@ type Output struct {
 // Say is a message of one or more lines.
 func Say(lines ...Text) Output { return Output{Lines: lines} }
 
-// WithButtons adds a row of inline buttons.
+// WithButtons adds a row of inline buttons. It panics on a message that changes the keyboard: the
+// change would never reach the user (end the step with a message of its own instead).
 func (o Output) WithButtons(row ...Button) Output {
+	if o.Keyboard != KeepKeyboard {
+		panic("dialogs: a message cannot carry inline buttons and a keyboard change")
+	}
 	o.Buttons = append(o.Buttons, row)
 	return o
 }
 
-// WithKeyboard sets the reply keyboard.
+// WithKeyboard sets the reply keyboard. It panics on a message with inline buttons, as WithButtons does.
 func (o Output) WithKeyboard(k Keyboard) Output {
+	if len(o.Buttons) > 0 && k != KeepKeyboard {
+		panic("dialogs: a message cannot carry inline buttons and a keyboard change")
+	}
 	o.Keyboard = k
 	return o
 }
+
+// prompt asks for typing; the way out, [Отмена], stays under every prompt and every re-prompt.
+func prompt(lines ...Text) Output { return Say(lines...).WithButtons(cancelButton()) }
+
+func cancelButton() Button { return Button{T("button.cancel"), cb(cbCancel)} }
 
 // Step is where a user is in a dialog; the zero Step is the menu.
 type Step string
@@ -180,6 +196,8 @@ type Result struct {
 	Receipt ledger.GiftReceipt
 	Ops     []ledger.Operation
 	Code    CodeResult
+	// ProbesLeft is how many more lookups of numbers that cannot take a gift the sender has today.
+	ProbesLeft int
 }
 
 // CodeResult is the outcome of sending or checking a one-time code.

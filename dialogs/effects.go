@@ -25,14 +25,20 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	case EffCatalog:
 		r.Items, r.Balance, err = e.catalog(ctx, s.Account)
 	case EffItem:
-		if r.Item, err = e.ledger.Item(ctx, eff.Code); err == nil {
-			r.Balance, err = e.ledger.Balance(ctx, s.Account)
+		// A blocked account hears so before any confirmation is offered.
+		if err = e.refuseBlocked(ctx, s.Account); err == nil {
+			if r.Item, err = e.ledger.Item(ctx, eff.Code); err == nil {
+				r.Balance, err = e.ledger.Balance(ctx, s.Account)
+			}
 		}
 	case EffRedeem:
 		r, err = e.redeem(ctx, s, eff, spendKey(in, eff.Key))
 	case EffHistory:
 		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
 	case EffGiftStart:
+		if err = e.refuseBlocked(ctx, s.Account); err != nil {
+			break
+		}
 		if err = e.giftPaused(ctx, s.Account, in); err == nil {
 			err = e.ledger.CheckGift(ctx, s.Account, 0) // already gifted today: say so before asking anything
 		}
@@ -126,17 +132,17 @@ func (e *Engine) giftPaused(ctx context.Context, account int64, in Input) error 
 	return nil
 }
 
-// countProbe counts a lookup of a number that cannot take a gift against the sender, and returns
-// the refusal to give.
-func (e *Engine) countProbe(ctx context.Context, account int64, in Input) error {
+// countProbe counts a lookup of a number that cannot take a gift against the sender; it returns how
+// many such lookups are left today and the refusal to give.
+func (e *Engine) countProbe(ctx context.Context, account int64, in Input) (int, error) {
 	key := e.probeKey(account, in)
 	pipe := e.rdb.TxPipeline()
-	pipe.Incr(ctx, key)
+	n := pipe.Incr(ctx, key)
 	pipe.Expire(ctx, key, 48*time.Hour)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("dialogs: gift probes: %w", err)
+		return 0, fmt.Errorf("dialogs: gift probes: %w", err)
 	}
-	return ledger.ErrGiftRecipient
+	return max(e.opts.ProbesPerDay-int(n.Val()), 0), ledger.ErrGiftRecipient
 }
 
 func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone string) (Result, error) {
@@ -146,7 +152,8 @@ func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone strin
 	a, err := e.ledger.AccountByPhone(ctx, phone)
 	switch {
 	case errors.Is(err, ledger.ErrUnknownPhone) || err == nil && a.Blocked:
-		return Result{}, e.countProbe(ctx, s.Account, in)
+		left, err := e.countProbe(ctx, s.Account, in)
+		return Result{ProbesLeft: left}, err
 	case err != nil:
 		return Result{}, err
 	case a.ID == s.Account:

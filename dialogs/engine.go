@@ -70,6 +70,7 @@ type Options struct {
 	CodeSecret          []byte         // keys the codes' HMAC; empty: random for this process (development)
 	ProbesPerDay        int            // lookups of non-members before gifting pauses for the day (5)
 	Support             SupportOptions // the human support relay; zero: /support only says how to reach support
+	AppCommand          bool           // the channel offers /app (MINIAPP_URL is set), so help mentions it
 }
 
 func (o *Options) defaults() {
@@ -147,6 +148,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	y, m, d := in.At.In(e.opts.Location).Date()
 	in.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	in.Nonce = nonce()
+	in.AppCommand = e.opts.AppCommand
 	in.Support = e.supportInfo(in)
 	s, stored, err := e.load(ctx, in)
 	if err != nil {

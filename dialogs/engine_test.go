@@ -327,7 +327,7 @@ func TestGift(t *testing.T) {
 	want(t, u.say("not a phone"), "phone.invalid")
 	want(t, u.say("+7 916 123-45-67"), "gift.self")
 	want(t, u.say("8 (916) 123-45-01"), "gift.ask_amount")
-	want(t, u.say("5000"), "gift.amount.range")
+	want(t, u.say("5000"), "gift.amount.too_big")
 	want(t, u.say("600"), "gift.amount.over_balance") // the balance is 500
 	confirm0 := button(t, u.say("450"), "1:gc:450:")
 	r := u.cmd("gift") // start again: the old confirmation is stale

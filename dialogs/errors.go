@@ -44,10 +44,10 @@ var refusals = []struct {
 func Refusal(err error) (Text, bool) {
 	for _, r := range refusals {
 		if errors.Is(err, r.err) {
-			t := T(r.id)
+			t := T(r.id, "Max", int64(ledger.MaxGift))
 			var le *ledger.LimitError
 			if errors.As(err, &le) {
-				t.Args = map[string]any{"At": le.AllowedAt}
+				t.Args["At"] = le.AllowedAt
 			}
 			return t, true
 		}

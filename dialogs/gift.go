@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 
 // Gift: recipient phone (any common format) → amount → confirmation showing both → done. Lookups of
 // numbers that are not members count against the sender (the Engine's EffGiftLookup), so the dialog
-// cannot be used to probe who is a subscriber.
+// cannot be used to probe who is a subscriber. Every prompt and re-prompt keeps [Отмена].
 
 func giftStart(s State, in Input) (State, []Output) {
 	if in.Result.Err != nil {
@@ -18,46 +19,61 @@ func giftStart(s State, in Input) (State, []Output) {
 	}
 	s = s.menu()
 	s.Step = StepGiftPhone
-	return s, []Output{Say(T("gift.ask_phone")).WithKeyboard(RemoveKeyboard).
-		WithButtons(Button{T("button.cancel"), cb(cbCancel)})}
+	return s, []Output{prompt(T("gift.ask_phone"))}
 }
 
 func giftPhone(s State, in Input) (State, []Output) {
 	phone, err := ledger.ParsePhone(in.Text)
 	if err != nil {
-		return s, []Output{Say(T("phone.invalid"))}
+		return s, []Output{prompt(T("phone.invalid"))}
 	}
 	if phone == s.Own {
-		return s, []Output{Say(T("gift.self"))}
+		return s, []Output{prompt(T("gift.self"))}
 	}
 	return s, []Output{do(Effect{Kind: EffGiftLookup, Phone: phone, Then: giftRecipient})}
 }
 
 // giftRecipient continues EffGiftLookup: the number is a member of another account.
 func giftRecipient(s State, in Input) (State, []Output) {
-	if err := in.Result.Err; err != nil {
+	r := in.Result
+	if err := r.Err; err != nil {
 		if errors.Is(err, ErrGiftPaused) || errors.Is(err, ledger.ErrGiftDailyLimit) || !IsRefusal(err) {
 			return s.menu(), []Output{refuse(err, MenuKeyboard)}
 		}
-		return s, []Output{refuse(err, KeepKeyboard)} // ask again: another number may do
+		t, _ := Refusal(err)
+		lines := []Text{t}
+		if r.ProbesLeft == 1 {
+			lines = append(lines, T("gift.probe_warning"))
+		}
+		return s, []Output{prompt(lines...)} // ask again: another number may do
 	}
-	s.Step, s.Recipient, s.Have = StepGiftAmount, in.Result.Receipt.ToPhone, in.Result.Balance.Points
-	return s, []Output{Say(T("gift.ask_amount", "Phone", ledger.MaskPhone(s.Recipient), "Max", int64(ledger.MaxGift)))}
+	if r.Balance.Points < 1 {
+		return s.menu(), []Output{Say(T("gift.nothing")).WithKeyboard(MenuKeyboard)}
+	}
+	s.Step, s.Recipient, s.Have = StepGiftAmount, r.Receipt.ToPhone, r.Balance.Points
+	return s, []Output{prompt(T("gift.ask_amount", "Phone", ledger.FormatPhone(s.Recipient), "Max", giftMax(s)))}
 }
 
+// giftMax is the most the sender may gift now: the smaller of the balance and the cap on one gift.
+func giftMax(s State) int64 { return min(s.Have, ledger.MaxGift) }
+
 func giftAmount(s State, in Input) (State, []Output) {
-	n, ok := parsePoints(in.Text)
+	n, verdict := parseAmount(in.Text, s.Lang)
+	again := func(id string, kv ...any) (State, []Output) {
+		return s, []Output{prompt(T(id, append(kv, "Max", giftMax(s))...))}
+	}
 	switch {
-	case !ok || n <= 0:
-		return s, []Output{Say(T("gift.amount.invalid"))}
+	case verdict != "":
+		return again(verdict)
 	case n > ledger.MaxGift: // early, friendly answers; the ledger checks again in its transaction
-		return s, []Output{Say(T("gift.amount.range", "Max", int64(ledger.MaxGift)))}
+		return again("gift.amount.too_big", "Cap", int64(ledger.MaxGift))
 	case n > s.Have:
-		return s, []Output{Say(T("gift.amount.over_balance", "Have", s.Have))}
+		return again("gift.amount.over_balance", "Have", s.Have)
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
-	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.MaskPhone(s.Recipient), "After", s.Have-n)).WithButtons(
-		Button{T("button.gift_confirm"), cb(cbGift, n, in.Nonce)}, Button{T("button.cancel"), cb(cbCancel)})}
+	// The sender typed the number: it is shown in full, so a typo can be seen before it costs anything.
+	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.FormatPhone(s.Recipient), "After", s.Have-n)).WithButtons(
+		Button{T("button.gift_confirm"), cb(cbGift, n, in.Nonce)}, cancelButton())}
 }
 
 func giftConfirm(s State, c Callback) (State, []Output) {
@@ -75,16 +91,43 @@ func giftDone(s State, in Input) (State, []Output) {
 		return s, []Output{refuse(r.Err, MenuKeyboard)}
 	}
 	g := r.Receipt
-	return s, []Output{Say(T("gift.done", "Points", g.Points, "Phone", ledger.MaskPhone(g.ToPhone), "Balance", g.Balance)).
+	return s, []Output{Say(T("gift.done", "Points", g.Points, "Phone", ledger.FormatPhone(g.ToPhone), "Balance", g.Balance)).
 		WithKeyboard(MenuKeyboard)}
 }
 
-// parsePoints reads a whole number of points, allowing "1 000" and "1\u00a0000".
-func parsePoints(text string) (int64, bool) {
-	t := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "").Replace(strings.TrimSpace(text))
-	if t == "" || len(t) > 9 || strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return 0, false
+// amountText is a typed amount: digits, perhaps grouped ("1 000", "1,000" in English), perhaps signed or
+// with a fraction, perhaps followed by the unit («100 баллов», «100 б.», "100 points").
+var amountText = regexp.MustCompile(`^([-−+]?[0-9][0-9 \x{00a0}\x{202f},.']*?)\s*(баллов|балла|балл|б\.?|points?|pts\.?)?\.?$`)
+
+var thousands = regexp.MustCompile(`^[0-9]{1,3}(,[0-9]{3})+$`)
+
+// parseAmount reads a whole number of points. verdict is "" for a number (which may still be too big)
+// or the message id saying what is wrong with the text.
+func parseAmount(text, lang string) (n int64, verdict string) {
+	m := amountText.FindStringSubmatch(strings.ToLower(strings.TrimSpace(text)))
+	if m == nil {
+		return 0, "gift.amount.invalid"
 	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	return n, err == nil
+	num := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "'", "").Replace(m[1])
+	if lang == "en" && thousands.MatchString(num) {
+		num = strings.ReplaceAll(num, ",", "")
+	}
+	switch {
+	case strings.HasPrefix(num, "-") || strings.HasPrefix(num, "−"):
+		return 0, "gift.amount.not_positive"
+	case strings.ContainsAny(num, ".,"):
+		return 0, "gift.amount.fraction"
+	}
+	num = strings.TrimPrefix(num, "+")
+	if len(num) > 9 { // more than any gift can be: say so rather than overflow
+		return 1_000_000_000, ""
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	switch {
+	case err != nil:
+		return 0, "gift.amount.invalid"
+	case n == 0:
+		return 0, "gift.amount.not_positive"
+	}
+	return n, ""
 }

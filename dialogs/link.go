@@ -49,7 +49,7 @@ func sharedContact(s State, in Input) (State, []Output) {
 func addPhone(s State, in Input) (State, []Output) {
 	phone, err := ledger.ParsePhone(in.Text)
 	if err != nil {
-		return s, []Output{Say(T("phone.invalid"))}
+		return s, []Output{prompt(T("phone.invalid"))}
 	}
 	if phone == s.Own {
 		return s.menu(), []Output{Say(T("add.own")).WithKeyboard(MenuKeyboard)}
@@ -75,11 +75,10 @@ func codeSent(s State, in Input) (State, []Output) {
 	switch {
 	case r.Err == nil:
 		s.Step = StepLinkCode
-		return s, []Output{Say(T("code.sent", "Phone", ledger.FormatPhone(s.Proving))).
-			WithButtons(Button{T("button.resend"), cb(cbResend)}).WithKeyboard(RemoveKeyboard)}
+		return s, []Output{codePrompt(T("code.sent", "Phone", ledger.FormatPhone(s.Proving)))}
 	case errors.Is(r.Err, ErrCodeTooSoon): // the last code is still good
 		s.Step = StepLinkCode
-		return s, []Output{Say(T("code.too_soon", "Seconds", int64(r.Code.Wait.Seconds()+0.999)))}
+		return s, []Output{prompt(T("code.too_soon", "Seconds", int64(r.Code.Wait.Seconds()+0.999)))}
 	case errors.Is(r.Err, ErrCodeLimit):
 		return s, []Output{Say(T("code.limit")).WithKeyboard(kb)}
 	case errors.Is(r.Err, ErrCodeLocked):
@@ -105,7 +104,7 @@ func linkCode(s State, in Input) (State, []Output) {
 		return r
 	}, strings.TrimSpace(in.Text))
 	if len(code) != 6 || strings.IndexFunc(code, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return s, []Output{Say(T("code.format"))}
+		return s, []Output{prompt(T("code.format"))}
 	}
 	return s, []Output{do(Effect{Kind: EffVerifyCode, Phone: s.Proving, Code: code, Then: codeChecked})}
 }
@@ -119,9 +118,9 @@ func codeChecked(s State, in Input) (State, []Output) {
 	case r.Err == nil:
 		return s.menu(), []Output{Say(T("link.done", "Phone", ledger.FormatPhone(s.Proving)), T("menu.title")).WithKeyboard(MenuKeyboard)}
 	case errors.Is(r.Err, ErrCodeWrong):
-		return s, []Output{Say(T("code.wrong", "Tries", int64(r.Code.TriesLeft)))}
+		return s, []Output{prompt(T("code.wrong", "Tries", int64(r.Code.TriesLeft)))}
 	case errors.Is(r.Err, ErrCodeExpired):
-		return s, []Output{Say(T("code.expired")).WithButtons(Button{T("button.resend"), cb(cbResend)})}
+		return s, []Output{codePrompt(T("code.expired"))}
 	case errors.Is(r.Err, ErrCodeLocked):
 		kb := ContactKeyboard
 		if s.Linked() {
@@ -134,6 +133,11 @@ func codeChecked(s State, in Input) (State, []Output) {
 		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
 	}
 	return s.menu(), []Output{internalError(MenuKeyboard)}
+}
+
+// codePrompt asks for the code, with a way to have it sent again and a way out.
+func codePrompt(t Text) Output {
+	return Say(t).WithButtons(Button{T("button.resend"), cb(cbResend)}, cancelButton())
 }
 
 func internalError(kb Keyboard) Output {

@@ -16,6 +16,9 @@ func Handle(s State, in Input) (State, []Output) {
 		return unlinked(s, in)
 	}
 	if cmd := command(in); cmd != "" {
+		if cmd == CmdCancel && s.Step == StepMenu {
+			return s, []Output{nothingToCancel()}
+		}
 		return runCommand(s.menu(), in, cmd)
 	}
 	if in.Contact != nil && s.Step == StepGiftPhone { // a contact card names the recipient
@@ -77,7 +80,7 @@ func runCommand(s State, in Input, cmd string) (State, []Output) {
 	case CmdSettings:
 		return s, []Output{settings()}
 	case CmdHelp:
-		return s, []Output{Say(T("help.text")).WithKeyboard(MenuKeyboard)}
+		return s, []Output{Say(T("help.text", "App", in.AppCommand)).WithKeyboard(MenuKeyboard)}
 	case CmdSupport:
 		return supportEnter(s, in)
 	}
@@ -112,6 +115,9 @@ func button(s State, in Input) (State, []Output) {
 	case cbGift:
 		return giftConfirm(s, c)
 	case cbCancel:
+		if s.Step == StepMenu { // the prompt's dialog has ended already
+			return s, []Output{nothingToCancel()}
+		}
 		return s.menu(), []Output{Say(T("dialog.cancelled")).WithKeyboard(MenuKeyboard)}
 	case cbBalance:
 		return s.menu(), []Output{do(Effect{Kind: EffBalance, Then: balanceShow})}
@@ -134,7 +140,7 @@ func button(s State, in Input) (State, []Output) {
 	case cbAddPhone:
 		s = s.menu()
 		s.Step = StepAddPhone
-		return s, []Output{Say(T("add.ask")).WithKeyboard(RemoveKeyboard)}
+		return s, []Output{prompt(T("add.ask"))}
 	case cbUnlinkAsk:
 		s = s.menu()
 		s.Step, s.Nonce = StepUnlinkConfirm, in.Nonce
@@ -150,6 +156,9 @@ func button(s State, in Input) (State, []Output) {
 	}
 	return stale(s)
 }
+
+// nothingToCancel answers a cancel when no dialog is in progress: "cancelled" would be untrue.
+func nothingToCancel() Output { return Say(T("dialog.nothing")).WithKeyboard(MenuKeyboard) }
 
 // stale refuses a button that does not belong to the current dialog; nothing changes.
 func stale(s State) (State, []Output) {

@@ -56,7 +56,7 @@ func TestHandle(t *testing.T) {
 		{"gift amount", gift, Input{Text: "1 000", Nonce: "n2"}, "gift.confirm", StepGiftConfirm},
 		{"gift recipient from a contact card", State{Lang: "ru", Account: 1, Own: "+79161234567", Step: StepGiftPhone, Until: at.Add(time.Minute)},
 			Input{Contact: &Contact{Phone: "+7 916 123-45-01", UserID: 77}}, "do:gift_lookup", StepGiftPhone},
-		{"gift amount too big", gift, Input{Text: "3001"}, "gift.amount.range", StepGiftAmount},
+		{"gift amount too big", gift, Input{Text: "3001"}, "gift.amount.too_big", StepGiftAmount},
 		{"gift amount over balance", gift, Input{Text: "2001"}, "gift.amount.over_balance", StepGiftAmount},
 		{"gift amount not a number", gift, Input{Text: "много"}, "gift.amount.invalid", StepGiftAmount},
 		{"cancel mid-gift", gift, Input{Command: "cancel"}, "dialog.cancelled", StepMenu},
@@ -128,5 +128,104 @@ func TestSuggestion(t *testing.T) {
 		if got := map[bool]string{true: it.Code}[ok]; got != tt.want {
 			t.Errorf("suggestion(%d, %d) = %q, want %q", tt.burning, tt.balance, got, tt.want)
 		}
+	}
+}
+
+func TestParseAmount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text, lang string
+		n          int64
+		verdict    string
+	}{
+		{"100", "ru", 100, ""},
+		{"100 баллов", "ru", 100, ""},
+		{"21 балл", "ru", 21, ""},
+		{"2 балла", "ru", 2, ""},
+		{"100 б.", "ru", 100, ""},
+		{"100б", "ru", 100, ""},
+		{"1 000", "ru", 1000, ""},
+		{"1\u00a0000", "ru", 1000, ""},
+		{"1\u202f000", "ru", 1000, ""},
+		{"1,000", "en", 1000, ""},
+		{"1,000 points", "en", 1000, ""},
+		{" 7 ", "ru", 7, ""},
+		{"+5", "ru", 5, ""},
+		{"1,000", "ru", 0, "gift.amount.fraction"}, // a Russian comma is a decimal one
+		{"1,5", "ru", 0, "gift.amount.fraction"},
+		{"10.5", "en", 0, "gift.amount.fraction"},
+		{"0", "ru", 0, "gift.amount.not_positive"},
+		{"-5", "ru", 0, "gift.amount.not_positive"},
+		{"−5", "ru", 0, "gift.amount.not_positive"},
+		{"сто", "ru", 0, "gift.amount.invalid"},
+		{"100 рублей", "ru", 0, "gift.amount.invalid"},
+		{"", "ru", 0, "gift.amount.invalid"},
+		{"99999999999", "ru", 1_000_000_000, ""}, // too big, said as such by the step
+	}
+	for _, tt := range tests {
+		if n, v := parseAmount(tt.text, tt.lang); n != tt.n || v != tt.verdict {
+			t.Errorf("parseAmount(%q, %s) = %d, %q; want %d, %q", tt.text, tt.lang, n, v, tt.n, tt.verdict)
+		}
+	}
+}
+
+// The amount step states the real range, and every answer keeps it and the way out.
+func TestGiftAmountStatesTheRealRange(t *testing.T) {
+	t.Parallel()
+	s := linked()
+	s.Step, s.Recipient, s.Until, s.Have = StepGiftAmount, "+79161234501", at.Add(time.Minute), 2776
+	for text, id := range map[string]string{"abc": "gift.amount.invalid", "0": "gift.amount.not_positive", "1,5": "gift.amount.fraction",
+		"3001": "gift.amount.too_big", "2777": "gift.amount.over_balance"} {
+		_, out := Handle(s, Input{Text: text, At: at})
+		o := out[0]
+		if o.Lines[0].ID != id || o.Lines[0].Args["Max"] != int64(2776) {
+			t.Errorf("%q: %s %v, want %s with Max 2776", text, o.Lines[0].ID, o.Lines[0].Args, id)
+		}
+		if len(o.Buttons) != 1 || o.Buttons[0][0].Data != cb(cbCancel) {
+			t.Errorf("%q: buttons %v, want [Отмена]", text, o.Buttons)
+		}
+	}
+	s.Have = 50_000
+	_, out := Handle(s, Input{Text: "5000", At: at})
+	if l := out[0].Lines[0]; l.Args["Max"] != int64(3000) || l.Args["Cap"] != int64(3000) {
+		t.Errorf("over the cap: %v, want Max and Cap 3000", l.Args)
+	}
+	_, out = Handle(s, Input{Text: "100 баллов", At: at, Nonce: "n"})
+	if l := out[0].Lines[0]; l.ID != "gift.confirm" || l.Args["Phone"] != "+7 916 123-45-01" {
+		t.Errorf("confirmation %s %v, want the recipient's number in full", l.ID, l.Args)
+	}
+}
+
+// «Отменено» only when something was in progress.
+func TestCancelOnlyWhatIsInProgress(t *testing.T) {
+	t.Parallel()
+	s := linked()
+	if _, out := Handle(s, Input{Command: CmdCancel, At: at}); out[0].Lines[0].ID != "dialog.nothing" {
+		t.Errorf("/cancel at the menu = %s", out[0].Lines[0].ID)
+	}
+	if _, out := Handle(s, Input{Data: cb(cbCancel), At: at}); out[0].Lines[0].ID != "dialog.nothing" {
+		t.Errorf("[Отмена] after the dialog ended = %s", out[0].Lines[0].ID)
+	}
+	s.Step, s.Until = StepGiftPhone, at.Add(time.Minute)
+	if s2, out := Handle(s, Input{Data: cb(cbCancel), At: at}); out[0].Lines[0].ID != "dialog.cancelled" || s2.Step != StepMenu {
+		t.Errorf("[Отмена] during a gift = %s in %q", out[0].Lines[0].ID, s2.Step)
+	}
+}
+
+// A message cannot carry inline buttons and a keyboard change: the builders refuse it.
+func TestButtonsAndKeyboardExclusive(t *testing.T) {
+	t.Parallel()
+	for name, build := range map[string]func(){
+		"buttons then keyboard": func() { Say(T("x")).WithButtons(cancelButton()).WithKeyboard(MenuKeyboard) },
+		"keyboard then buttons": func() { Say(T("x")).WithKeyboard(MenuKeyboard).WithButtons(cancelButton()) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			build()
+		}()
 	}
 }

@@ -24,7 +24,7 @@ const (
 
 // Commands is the command list the channel advertises (setMyCommands), in menu order; each has a
 // description "command.<name>" in the locales.
-var Commands = []string{CmdBalance, CmdForecast, CmdCatalog, CmdGift, CmdHistory, CmdLanguage, CmdSupport, CmdHelp, CmdCancel, CmdMenu}
+var Commands = []string{CmdBalance, CmdForecast, CmdCatalog, CmdGift, CmdHistory, CmdSettings, CmdLanguage, CmdSupport, CmdHelp, CmdCancel, CmdMenu}
 
 // MenuLabels are the message ids of the main menu's buttons, in rows; typed back, each is its command.
 var MenuLabels = [][]string{

@@ -54,7 +54,7 @@ func TestPageInABrowser(t *testing.T) {
 		chromedp.WaitVisible(`.row[data-code="22"]`), chromedp.Click(`.row[data-code="22"]`), chromedp.WaitVisible(".confirm"))
 	waitText(t, tab, ".confirm", "Обменять 170\u00a0баллов на «50 SMS»? После обмена останется 1\u00a0141\u00a0балл.")
 	run(t, tab, "redeem", chromedp.Click("#main"), chromedp.WaitVisible("#done"))
-	waitText(t, tab, "#done", "Готово! «50 SMS» ваше, списано 170\u00a0баллов. Осталось 1\u00a0141\u00a0балл.")
+	waitText(t, tab, "#done", "Готово! Вы обменяли 170\u00a0баллов на «50 SMS». Осталось 1\u00a0141\u00a0балл.")
 	run(t, tab, "home", chromedp.Click("#main"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "1\u00a0141\u00a0балл")
 

@@ -175,7 +175,7 @@ func TestForwardedCard(t *testing.T) {
 	e.expect(a.ID, "sendMessage", fmt.Sprintf("Обращение · счёт %d", acct))
 
 	u.Forward(bottest.ForwardFrom(a.ID, false), "смотрите") // a subscriber's forward is the dialogs' business
-	e.expect(u.ID, "sendMessage", "Не понял")
+	e.expect(u.ID, "sendMessage", "Не удалось разобрать")
 }
 
 // TestUndeliveredAnswer: an answer to a subscriber who blocked the bot is noted in the topic.
