@@ -222,8 +222,8 @@ func TestCatalogueAndRedeem(t *testing.T) {
 	expect(t, b, u, "Эта кнопка устарела")
 	u.Press(card.MessageID, confirm)
 	expect(t, b, u, "Готово! Вы обменяли 299\u00a0баллов на «100 SMS». Осталось 701\u00a0балл.")
-	u.Press(card.MessageID, confirm) // the same button again orders nothing
-	expect(t, b, u, "Эта кнопка устарела")
+	u.Press(card.MessageID, confirm) // the same button again orders nothing, and says what the first tap did
+	expect(t, b, u, "Этот обмен уже выполнен: 299\u00a0баллов на «100 SMS».")
 	if got := len(b.srv.Calls("answerCallbackQuery")); got < 8 {
 		t.Errorf("answerCallbackQuery calls = %d, want one per press (8)", got)
 	}

@@ -163,6 +163,7 @@ const (
 	EffCatalog    EffectKind = "catalog"
 	EffItem       EffectKind = "item"
 	EffRedeem     EffectKind = "redeem"
+	EffRedeemDone EffectKind = "redeem_done" // the order a confirmation's nonce (Key) placed, if any
 	EffHistory    EffectKind = "history"
 	EffGiftStart  EffectKind = "gift_start"
 	EffGiftLookup EffectKind = "gift_lookup"

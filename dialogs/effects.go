@@ -33,6 +33,10 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 		}
 	case EffRedeem:
 		r, err = e.redeem(ctx, s, eff, spendKey(in, eff.Key))
+	case EffRedeemDone:
+		if r.Order, err = e.ledger.OrderByKey(ctx, spendKey(in, eff.Key)); err == nil {
+			r.Item, err = e.ledger.Item(ctx, r.Order.Code)
+		}
 	case EffHistory:
 		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
 	case EffGiftStart:

@@ -27,6 +27,7 @@ type Ledger interface {
 	Catalog(ctx context.Context) ([]ledger.Item, error)
 	Item(ctx context.Context, code string) (ledger.Item, error)
 	Redeem(ctx context.Context, req ledger.RedeemRequest) (ledger.Order, error)
+	OrderByKey(ctx context.Context, key string) (ledger.Order, error)
 	Gift(ctx context.Context, g ledger.GiftRequest) (ledger.GiftReceipt, error)
 	GiftKeyUsed(ctx context.Context, key string) (bool, error)
 	CheckGift(ctx context.Context, from, to int64) error

@@ -302,7 +302,10 @@ func TestRedeem(t *testing.T) {
 	if got := done.Lines[0].Args["Balance"]; got != int64(701) {
 		t.Errorf("balance after = %v, want 701", got)
 	}
-	want(t, u.press(confirm), "button.stale") // a second tap orders nothing
+	again := want(t, u.press(confirm), "redeem.already") // a second tap orders nothing and says what the first did
+	if again.Lines[0].Args["Title"] != "100 SMS" || again.Lines[0].Args["Cost"] != int64(299) {
+		t.Errorf("second tap = %v, want the first exchange shown", again.Lines[0].Args)
+	}
 	if got := b.balance(t, acct); got != 701 {
 		t.Errorf("balance = %d, want 701", got)
 	}

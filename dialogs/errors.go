@@ -60,7 +60,7 @@ func IsRefusal(err error) bool {
 	if _, ok := Refusal(err); ok {
 		return true
 	}
-	for _, e := range []error{ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ErrCodeWrong, ErrCodeExpired, ErrCodePhoneRange, ErrSMSFailed, ledger.ErrPhoneTaken, ledger.ErrNotLinked} {
+	for _, e := range []error{ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ErrCodeWrong, ErrCodeExpired, ErrCodePhoneRange, ErrSMSFailed, ledger.ErrPhoneTaken, ledger.ErrNotLinked, ledger.ErrUnknownOrder} {
 		if errors.Is(err, e) {
 			return true
 		}

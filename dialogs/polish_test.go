@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"bonusbot/dialogs"
+	"bonusbot/ledger"
 )
 
 func TestProbeWarningBeforeThePause(t *testing.T) {
@@ -57,4 +59,52 @@ func lineIDsOf(r dialogs.Reply) []string {
 		}
 	}
 	return out
+}
+
+// Sections come in a deliberate order; a sold-out item is named, not offered; one page has no page
+// number; [Отмена] on an item card goes back to the page it was opened from.
+func TestCataloguePages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	zero := int64(0)
+	if err := b.store.UpsertItems(context.Background(), []ledger.Item{
+		{Code: "61", Category: "partners", TitleRU: "Скидка", TitleEN: "Discount", Cost: 100, Active: true},
+		{Code: "41", Category: "services", TitleRU: "Чёрный список", TitleEN: "Blacklist", Cost: 30, Active: true},
+		{Code: "31", Category: "internet", TitleRU: "100 МБ", TitleEN: "100 MB", Cost: 149, Active: true},
+		{Code: "22", Category: "sms", TitleRU: "50 SMS", TitleEN: "50 SMS", Cost: 170, Active: true},
+		{Code: "23", Category: "sms", TitleRU: "100 SMS", TitleEN: "100 SMS", Cost: 300, Stock: &zero, Active: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.member(t, "+79161234567", 1000)
+	u := b.user(t, 403)
+	u.link("+79161234567")
+	r := u.cmd("catalog")
+	var sections []string
+	for _, row := range want(t, r, "catalog.title").Buttons {
+		sections = append(sections, row[0].Label.ID)
+	}
+	if want := []string{"catalog.category.sms", "catalog.category.internet", "catalog.category.services", "catalog.category.partners"}; !slices.Equal(sections, want) {
+		t.Errorf("sections %v, want %v", sections, want)
+	}
+	r = u.press("1:cg:0:0")
+	o := want(t, r, "catalog.items")
+	if o.Lines[0].Args["Pages"] != int64(1) || len(o.Lines) != 2 || o.Lines[1].ID != "catalog.out_of_stock" || o.Lines[1].Args["Titles"] != "«100 SMS»" {
+		t.Errorf("sms page lines = %+v, want one page and «100 SMS» named as sold out", o.Lines)
+	}
+	for _, row := range o.Buttons {
+		if strings.Contains(row[0].Data, ":23:") {
+			t.Errorf("the sold-out item is offered: %v", row[0])
+		}
+	}
+	card := u.press(button(t, r, "1:ip:22:0:0"))
+	confirm := want(t, card, "redeem.confirm")
+	if !confirm.Edit || confirm.Buttons[0][1].Data != "1:cg:0:0" {
+		t.Errorf("card = edit %v, buttons %v; want the page edited into the card and [Отмена] back to it", confirm.Edit, confirm.Buttons)
+	}
+	back := want(t, u.press("1:cg:0:0"), "catalog.items")
+	if !back.Edit {
+		t.Error("going back to the page is a new message, want an edit")
+	}
+	want(t, u.press(button(t, card, "1:rc:22:")), "button.stale") // the card left: its confirmation went with it
 }

@@ -7,46 +7,80 @@ import (
 )
 
 // Redeem: the item card shows what, how much and the balance after, and its button carries the code,
-// the cost and the dialog's nonce; the confirm step checks all three against the State.
+// the cost and the dialog's nonce; the confirm step checks all three against the State. A second tap
+// on a card whose exchange went through says so and shows it (the ledger keeps the nonce as the key).
 
-func showItem(s State, in Input) (State, []Output) { return itemCard(s, in, false) }
-func editItem(s State, in Input) (State, []Output) { return itemCard(s, in, true) }
+// page is where an item card was opened from, so its [Отмена] leads back there.
+type page struct {
+	cat, page int
+}
 
-// itemCard continues EffItem (an item and the balance).
-func itemCard(s State, in Input, edit bool) (State, []Output) {
+func showItem(s State, in Input) (State, []Output) { return itemCard(s, in, nil) }
+
+// itemOnPage opens the card of an item listed on a catalogue page, editing the page into the card.
+func itemOnPage(s State, c Callback) (State, []Output) {
+	cat, ok1 := c.int(1)
+	pg, ok2 := c.int(2)
+	if !ok1 || !ok2 {
+		return stale(s)
+	}
+	from := &page{int(cat), int(pg)}
+	return s, []Output{do(Effect{Kind: EffItem, Code: c.Args[0], Then: func(s State, in Input) (State, []Output) {
+		return itemCard(s, in, from)
+	}})}
+}
+
+// editItem opens a card in place of the message whose button was pressed (the forecast's suggestion).
+func editItem(s State, in Input) (State, []Output) {
+	s, out := itemCard(s, in, nil)
+	out[0].Edit = true
+	return s, out
+}
+
+// itemCard continues EffItem (an item and the balance). from is the catalogue page it was opened from,
+// or nil.
+func itemCard(s State, in Input, from *page) (State, []Output) {
 	r := in.Result
 	s = s.menu()
-	if r.Err != nil {
-		if errors.Is(r.Err, ledger.ErrUnknownItem) {
-			return s, []Output{Say(T("redeem.unknown")).WithButtons(Button{T("button.catalog"), cb(cbCatalog)})}
-		}
-		return s, []Output{refuse(r.Err, MenuKeyboard)}
-	}
-	it, bal := r.Item, r.Balance.Points
-	name := title(s, it)
 	catalog := Button{T("button.catalog"), cb(cbCatalog)} // "see what is available now"
+	back := catalog
+	if from != nil {
+		back = Button{T("button.back_to_page"), cb(cbCategory, from.cat, from.page)}
+	}
 	var out Output
-	switch {
+	switch it, bal := r.Item, r.Balance.Points; {
+	case errors.Is(r.Err, ledger.ErrUnknownItem):
+		out = Say(T("redeem.unknown")).WithButtons(catalog)
+	case r.Err != nil:
+		return s, []Output{refuse(r.Err, MenuKeyboard)}
 	case !it.Active:
-		out = Say(T("redeem.unavailable")).WithButtons(catalog)
-	case it.Stock != nil && *it.Stock == 0:
-		out = Say(T("redeem.out_of_stock")).WithButtons(catalog)
+		out = Say(T("redeem.unavailable")).WithButtons(back)
+	case !inStock(it):
+		out = Say(T("redeem.out_of_stock")).WithButtons(back)
 	case it.Cost > bal:
-		out = Say(T("item.card", "Title", name, "Cost", it.Cost),
-			T("redeem.short", "Missing", it.Cost-bal, "Title", name)).WithButtons(catalog)
+		name := title(s, it)
+		out = Say(T("item.card", "Title", name, "Cost", it.Cost), T("redeem.short", "Missing", it.Cost-bal, "Title", name)).WithButtons(back)
 	default: // UX: what, how much, the balance after; [Обменять] [Отмена]
 		s.Step, s.Code, s.Points, s.Nonce = StepRedeemConfirm, it.Code, it.Cost, in.Nonce
-		out = Say(T("redeem.confirm", "Title", name, "Cost", it.Cost, "After", bal-it.Cost)).WithButtons(
-			Button{T("button.redeem"), cb(cbRedeem, it.Code, it.Cost, in.Nonce)}, Button{T("button.cancel"), cb(cbCancel)})
+		cancel := cancelButton()
+		if from != nil {
+			cancel = Button{T("button.cancel"), cb(cbCategory, from.cat, from.page)}
+		}
+		out = Say(T("redeem.confirm", "Title", title(s, it), "Cost", it.Cost, "After", bal-it.Cost)).WithButtons(
+			Button{T("button.redeem"), cb(cbRedeem, it.Code, it.Cost, in.Nonce)}, cancel)
 	}
-	out.Edit = edit
+	out.Edit = from != nil
 	return s, []Output{out}
 }
 
 func redeemConfirm(s State, c Callback) (State, []Output) {
 	cost, ok := c.int(1)
-	if !ok || s.Step != StepRedeemConfirm || c.Args[0] != s.Code || cost != s.Points || c.Args[2] != s.Nonce {
+	if !ok {
 		return stale(s)
+	}
+	if s.Step != StepRedeemConfirm || c.Args[0] != s.Code || cost != s.Points || c.Args[2] != s.Nonce {
+		// Not the card waiting for a tap: perhaps one whose exchange went through a moment ago.
+		return s, []Output{do(Effect{Kind: EffRedeemDone, Key: c.Args[2], Then: redeemAgain})}
 	}
 	return s.menu(), []Output{do(Effect{Kind: EffRedeem, Code: s.Code, Points: s.Points, Key: s.Nonce, Then: redeemDone})}
 }
@@ -62,4 +96,13 @@ func redeemDone(s State, in Input) (State, []Output) {
 	}
 	return s, []Output{Say(T("redeem.done", "Title", title(s, r.Item), "Cost", r.Order.Cost, "Balance", r.Order.Balance)).
 		WithKeyboard(MenuKeyboard)}
+}
+
+// redeemAgain continues EffRedeemDone: a repeated tap on a card that has been exchanged, or a stale one.
+func redeemAgain(s State, in Input) (State, []Output) {
+	r := in.Result
+	if r.Err != nil {
+		return stale(s)
+	}
+	return s, []Output{Say(T("redeem.already", "Title", title(s, r.Item), "Cost", r.Order.Cost)).WithKeyboard(MenuKeyboard)}
 }

@@ -110,6 +110,8 @@ func button(s State, in Input) (State, []Output) {
 		return categoryPage(s, c)
 	case cbItem:
 		return s, []Output{do(Effect{Kind: EffItem, Code: c.Args[0], Then: editItem})}
+	case cbItemOnPage:
+		return itemOnPage(s, c)
 	case cbRedeem:
 		return redeemConfirm(s, c)
 	case cbGift:

@@ -42,13 +42,15 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *request) {
 		h.refuse(w, r, err)
 		return
 	}
-	resp := catalogResponse{Items: make([]itemJSON, len(items)), Categories: []categoryJSON{}, Balance: b.Points}
-	for i, it := range items {
-		if n := len(resp.Categories); n == 0 || resp.Categories[n-1].ID != it.Category { // Catalog is ordered by category
-			resp.Categories = append(resp.Categories, categoryJSON{ID: it.Category,
-				Title: h.texts.Render(r.lang, dialogs.T("catalog.category."+it.Category, "Fallback", it.Category))})
+	resp := catalogResponse{Items: []itemJSON{}, Categories: []categoryJSON{}, Balance: b.Points}
+	for _, c := range dialogs.Categories(items) { // the chat's order of sections, and the items in it
+		resp.Categories = append(resp.Categories, categoryJSON{ID: c,
+			Title: h.texts.Render(r.lang, dialogs.T("catalog.category."+c, "Fallback", c))})
+		for _, it := range items {
+			if it.Category == c {
+				resp.Items = append(resp.Items, h.item(r.lang, it, b.Points))
+			}
 		}
-		resp.Items[i] = h.item(r.lang, it, b.Points)
 	}
 	h.writeJSON(w, r.Request, http.StatusOK, resp)
 }
