@@ -15,46 +15,50 @@ type CallbackKind string
 
 // Callback kinds; the data of each is its short name, so old buttons stay readable across releases.
 const (
-	cbCatalog    CallbackKind = "cat"  // catalogue categories
-	cbCategory   CallbackKind = "cg"   // category index, page
-	cbItem       CallbackKind = "it"   // item card: code
-	cbItemOnPage CallbackKind = "ip"   // item card opened from a catalogue page: code, section, page
-	cbRedeem     CallbackKind = "rc"   // redeem confirm: code, cost, nonce
-	cbGift       CallbackKind = "gc"   // gift confirm: points, nonce
-	cbCancel     CallbackKind = "x"    // cancel the dialog
-	cbBalance    CallbackKind = "bal"  // balance
-	cbForecast   CallbackKind = "fc"   // forecast
-	cbHistory    CallbackKind = "h"    // history before tx id (0: newest)
-	cbLanguages  CallbackKind = "lg"   // language choice
-	cbLanguage   CallbackKind = "lang" // set language: ru, en
-	cbSettings   CallbackKind = "set"  // settings
-	cbAddPhone   CallbackKind = "add"  // add a phone
-	cbUnlinkAsk  CallbackKind = "ulq"  // ask to unlink
-	cbUnlink     CallbackKind = "ul"   // unlink confirm: nonce
-	cbResend     CallbackKind = "rs"   // resend the code
-	cbGiftStart  CallbackKind = "gift" // start a gift
+	cbCatalog      CallbackKind = "cat"  // catalogue categories
+	cbCategory     CallbackKind = "cg"   // category index, page
+	cbItem         CallbackKind = "it"   // item card: code
+	cbItemOnPage   CallbackKind = "ip"   // item card opened from a catalogue page: code, section, page
+	cbRedeem       CallbackKind = "rc"   // redeem confirm: code, cost, nonce
+	cbGift         CallbackKind = "gc"   // gift confirm: points, nonce
+	cbCancel       CallbackKind = "x"    // cancel the dialog
+	cbBalance      CallbackKind = "bal"  // balance
+	cbForecast     CallbackKind = "fc"   // forecast
+	cbHistoryNewer CallbackKind = "hn"   // history newer than tx id
+	cbMenu         CallbackKind = "m"    // the main menu
+	cbHistory      CallbackKind = "h"    // history before tx id (0: newest)
+	cbLanguages    CallbackKind = "lg"   // language choice
+	cbLanguage     CallbackKind = "lang" // set language: ru, en
+	cbSettings     CallbackKind = "set"  // settings
+	cbAddPhone     CallbackKind = "add"  // add a phone
+	cbUnlinkAsk    CallbackKind = "ulq"  // ask to unlink
+	cbUnlink       CallbackKind = "ul"   // unlink confirm: nonce
+	cbResend       CallbackKind = "rs"   // resend the code
+	cbGiftStart    CallbackKind = "gift" // start a gift
 )
 
 // callbackArgs is how many arguments each kind carries.
 var callbackArgs = map[CallbackKind]int{
-	cbCatalog:    0,
-	cbCategory:   2,
-	cbItem:       1,
-	cbItemOnPage: 3,
-	cbRedeem:     3,
-	cbGift:       2,
-	cbCancel:     0,
-	cbBalance:    0,
-	cbForecast:   0,
-	cbHistory:    1,
-	cbLanguages:  0,
-	cbLanguage:   1,
-	cbSettings:   0,
-	cbAddPhone:   0,
-	cbUnlinkAsk:  0,
-	cbUnlink:     1,
-	cbResend:     0,
-	cbGiftStart:  0,
+	cbCatalog:      0,
+	cbCategory:     2,
+	cbItem:         1,
+	cbItemOnPage:   3,
+	cbRedeem:       3,
+	cbGift:         2,
+	cbCancel:       0,
+	cbBalance:      0,
+	cbForecast:     0,
+	cbHistoryNewer: 1,
+	cbMenu:         0,
+	cbHistory:      1,
+	cbLanguages:    0,
+	cbLanguage:     1,
+	cbSettings:     0,
+	cbAddPhone:     0,
+	cbUnlinkAsk:    0,
+	cbUnlink:       1,
+	cbResend:       0,
+	cbGiftStart:    0,
 }
 
 // Callback is parsed callback data.

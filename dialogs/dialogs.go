@@ -181,7 +181,8 @@ type Effect struct {
 	Phone  string
 	Code   string
 	Points int64
-	Before int64
+	Before int64 // history older than this transaction (0: the newest)
+	After  int64 // history newer than this transaction
 	Lang   string
 	Key    string // idempotency key of a spend: the nonce of the confirmed dialog
 }
@@ -196,6 +197,8 @@ type Result struct {
 	Order   ledger.Order
 	Receipt ledger.GiftReceipt
 	Ops     []ledger.Operation
+	Older   bool // there is history older than Ops
+	Newer   bool // there is history newer than Ops
 	Code    CodeResult
 	// ProbesLeft is how many more lookups of numbers that cannot take a gift the sender has today.
 	ProbesLeft int

@@ -38,7 +38,9 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 			r.Item, err = e.ledger.Item(ctx, r.Order.Code)
 		}
 	case EffHistory:
-		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
+		if r, err = e.history(ctx, s.Account, eff); err == nil {
+			r.Items, err = e.catalogItems(ctx) // the rewards' names
+		}
 	case EffGiftStart:
 		if err = e.refuseBlocked(ctx, s.Account); err != nil {
 			break
@@ -74,6 +76,31 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	}
 	r.Err = err
 	return r
+}
+
+// history reads a page of eff's history and whether more lies beyond it on either side; it asks for
+// one operation more than a page to know.
+func (e *Engine) history(ctx context.Context, account int64, eff Effect) (Result, error) {
+	var r Result
+	var err error
+	if eff.After > 0 {
+		if r.Ops, err = e.ledger.HistoryNewer(ctx, account, eff.After, HistoryPage+1); err != nil {
+			return r, err
+		}
+		if len(r.Ops) > HistoryPage { // the oldest page above eff.After, and more above it
+			r.Ops, r.Newer, r.Older = r.Ops[1:], true, true
+			return r, nil
+		}
+		eff.Before = 0 // fewer than a page lie above: show the newest page
+	}
+	if r.Ops, err = e.ledger.History(ctx, account, eff.Before, HistoryPage+1); err != nil {
+		return r, err
+	}
+	if len(r.Ops) > HistoryPage {
+		r.Ops, r.Older = r.Ops[:HistoryPage], true
+	}
+	r.Newer = eff.Before > 0
+	return r, nil
 }
 
 func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, ledger.Balance, error) {

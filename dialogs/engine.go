@@ -24,6 +24,7 @@ type Ledger interface {
 	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
 	Forecast(ctx context.Context, accountID int64, days int) ([]ledger.Burn, error)
 	History(ctx context.Context, accountID, beforeTx int64, limit int) ([]ledger.Operation, error)
+	HistoryNewer(ctx context.Context, accountID, afterTx int64, limit int) ([]ledger.Operation, error)
 	Catalog(ctx context.Context) ([]ledger.Item, error)
 	Item(ctx context.Context, code string) (ledger.Item, error)
 	Redeem(ctx context.Context, req ledger.RedeemRequest) (ledger.Order, error)

@@ -487,16 +487,23 @@ func TestHistoryPages(t *testing.T) {
 	if n := len(first.Lines) - 1; n != dialogs.HistoryPage {
 		t.Fatalf("first page has %d operations, want %d", n, dialogs.HistoryPage)
 	}
+	if nav := first.Buttons[0]; len(nav) != 1 || !strings.HasPrefix(nav[0].Data, "1:h:") {
+		t.Errorf("the first page offers %v, want [Старее ›] alone", nav)
+	}
 	r = u.press(button(t, r, "1:h:"))
-	older := want(t, r, "history.title")
+	older := want(t, r, "history.title.older")
 	if n := len(older.Lines) - 1; n != 3 || !older.Edit {
 		t.Errorf("second page: %d operations (edit %v), want 3 as an edit", n, older.Edit)
 	}
-	if len(older.Buttons) != 0 {
-		t.Errorf("the last page offers %v, want no older button", older.Buttons)
+	if nav := older.Buttons[0]; len(nav) != 2 || !strings.HasPrefix(nav[0].Data, "1:hn:") || nav[1].Data != "1:m" {
+		t.Errorf("the last page offers %v, want [‹ Новее] [Меню]", nav)
 	}
 	if got, want := older.Lines[1].Args["Points"], int64(12); got != want {
 		t.Errorf("second page starts with %v points, want the third-oldest accrual (%d)", got, want)
+	}
+	newer := want(t, u.press(button(t, r, "1:hn:")), "history.title")
+	if n := len(newer.Lines) - 1; n != dialogs.HistoryPage || newer.Lines[1].Args["Points"] != first.Lines[1].Args["Points"] {
+		t.Errorf("back to the newest page: %d operations from %v, want the first page again", n, newer.Lines[1].Args["Points"])
 	}
 }
 

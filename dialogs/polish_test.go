@@ -108,3 +108,29 @@ func TestCataloguePages(t *testing.T) {
 	}
 	want(t, u.press(button(t, card, "1:rc:22:")), "button.stale") // the card left: its confirmation went with it
 }
+
+// Each history line names what happened, in the subscriber's words.
+func TestHistoryLinesSayWhatHappened(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.catalog(t)
+	b.member(t, "+79161234567", 1000)
+	b.member(t, "+79161234501", 10)
+	u := b.user(t, 404)
+	u.link("+79161234567")
+	u.press(button(t, u.say("22"), "1:rc:22:"))
+	u.cmd("gift")
+	u.say("+79161234501")
+	u.press(button(t, u.say("100"), "1:gc:"))
+	text := b.texts.Say("ru", want(t, u.cmd("history"), "history.title").Lines)
+	for _, line := range []string{"−100 · вы подарили +7 916 123-45-01", "−299 · обмен · «100 SMS»", "+1\u00a0000 · начисление · приглашение друга"} {
+		if !strings.Contains(text, line) {
+			t.Errorf("history %q lacks %q", text, line)
+		}
+	}
+	v := b.user(t, 405)
+	v.link("+79161234501")
+	if text := b.texts.Say("ru", want(t, v.cmd("history"), "history.title").Lines); !strings.Contains(text, "+100 · вам подарили") {
+		t.Errorf("recipient's history %q lacks the gift", text)
+	}
+}

@@ -133,6 +133,14 @@ func button(s State, in Input) (State, []Output) {
 			return stale(s)
 		}
 		return s, []Output{do(Effect{Kind: EffHistory, Before: before, Then: editHistory})}
+	case cbHistoryNewer:
+		after, ok := c.int(0)
+		if !ok {
+			return stale(s)
+		}
+		return s, []Output{do(Effect{Kind: EffHistory, After: after, Then: editHistory})}
+	case cbMenu:
+		return s.menu(), []Output{Say(T("menu.title")).WithKeyboard(MenuKeyboard)}
 	case cbLanguages:
 		return s, []Output{languageChoice()}
 	case cbLanguage:

@@ -72,29 +72,3 @@ func (s *Store) lotsUntil(ctx context.Context, accountID int64, last time.Time) 
 	}
 	return lots, nil
 }
-
-// History is the account's operations, newest first: up to limit transactions older than beforeTx
-// (0 for the newest). Pass the last TxID back as beforeTx for the next page.
-func (s *Store) History(ctx context.Context, accountID, beforeTx int64, limit int) ([]Operation, error) {
-	if beforeTx <= 0 {
-		beforeTx = 1<<63 - 1
-	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT tx_id,
-		       CASE WHEN kind = 'gift' AND sum(points) < 0 THEN 'gift_out'
-		            WHEN kind = 'gift' THEN 'gift_in' ELSE kind END,
-		       sum(points), min(at), min(detail)
-		FROM journal
-		WHERE account_id = $1 AND tx_id < $2
-		GROUP BY tx_id, kind
-		ORDER BY tx_id DESC
-		LIMIT $3`, accountID, beforeTx, limit)
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	ops, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Operation])
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	return ops, nil
-}

@@ -22,7 +22,7 @@ type operationJSON struct {
 	Kind       string    `json:"kind"` // accrual, reversal, redeem, refund, gift_out, gift_in, expiry, adjustment
 	Points     int64     `json:"points"`
 	At         time.Time `json:"at"`
-	Title      string    `json:"title"`       // «начисление», «подарок · +7 916 ***-**-67»
+	Title      string    `json:"title"`       // «начисление · мобильная связь», «вы подарили +7 916 123-45-67»
 	DateText   string    `json:"date_text"`   // «12 декабря»
 	PointsText string    `json:"points_text"` // «+211», «−50»
 }
@@ -42,9 +42,14 @@ func (h *Handler) getHistory(w http.ResponseWriter, r *request) {
 		h.refuse(w, r, err)
 		return
 	}
+	items, err := h.ledger.Catalog(r.Context()) // the rewards' names
+	if err != nil {
+		h.refuse(w, r, err)
+		return
+	}
 	resp := historyResponse{Operations: make([]operationJSON, len(ops))}
 	for i, op := range ops {
-		line := dialogs.HistoryLine(op)
+		line := dialogs.HistoryLine(r.lang, op, items)
 		resp.Operations[i] = operationJSON{ID: op.TxID, Kind: op.Kind, Points: op.Points, At: op.At,
 			Title:      h.texts.Render(r.lang, dialogs.Text{ID: "miniapp.history.title", Args: line.Args}), // the chat's line, without date and points
 			DateText:   h.texts.Render(r.lang, dialogs.Text{ID: "miniapp.history.date", Args: line.Args}),

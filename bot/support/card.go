@@ -64,7 +64,7 @@ func opLines(ops []ledger.Operation) []dialogs.Text {
 		if abs < 0 {
 			abs = -abs
 		}
-		lines = append(lines, dialogs.T("history.line", "At", op.At, "Points", op.Points, "Abs", abs,
+		lines = append(lines, dialogs.T("agent.history.line", "At", op.At, "Points", op.Points, "Abs", abs,
 			"Kind", dialogs.T("history.kind."+op.Kind, "Fallback", op.Kind), "Detail", detail))
 	}
 	return lines

@@ -82,7 +82,7 @@ func forecastLines(burns []ledger.Burn) []dialogs.Text {
 	var total int64
 	for _, b := range burns {
 		total += b.Points
-		lines = append(lines, dialogs.T("history.line", "At", b.On, "Points", -b.Points, "Kind", dialogs.T("history.kind.expiry")))
+		lines = append(lines, dialogs.T("agent.history.line", "At", b.On, "Points", -b.Points, "Kind", dialogs.T("history.kind.expiry")))
 	}
 	return append(lines, dialogs.T("forecast.total", "Points", total))
 }
