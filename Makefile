@@ -1,4 +1,4 @@
-.PHONY: run test bench build migrate seed vet
+.PHONY: run test bench build migrate seed vet screenshots
 
 # With no TELEGRAM_BOT_TOKEN the console chat is attached, so a newcomer can talk to the bot at once.
 CONSOLE := $(if $(TELEGRAM_BOT_TOKEN),,--console)
@@ -20,3 +20,7 @@ vet:
 # Drops and recreates the bonusbot_bench database; writes bench-results.json.
 bench:
 	go run ./cmd/bonusbench
+
+# The Mini App in headless Chromium against the demo data: docs/screenshots/*.png (needs Debian's chromium).
+screenshots: build
+	go run ./cmd/appshots -bin bin/bonusbot -out docs/screenshots

@@ -44,6 +44,7 @@ type Options struct {
 	ChatBurst   int           // outbound messages a chat may get at once, refilled at 1 a second (3)
 	LeaseTTL    time.Duration // how long a poller's lease lasts unless renewed (30 s)
 	PollTimeout time.Duration // long-poll duration (50 s)
+	MiniAppURL  string        // the Mini App's public address; empty: no menu button and no /app
 	HTTPClient  *http.Client
 }
 
@@ -136,8 +137,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		if _, err := b.api.DeleteWebhook(held, &tg.DeleteWebhookParams{}); err != nil {
 			b.log.Warn("deleteWebhook failed", "err", err)
 		}
-		if err := b.setCommands(ctx); err != nil {
-			b.log.Warn("setMyCommands failed", "err", err)
+		if err := b.announce(ctx); err != nil {
+			b.log.Warn("announcing commands failed", "err", err)
 		}
 		b.log.Info("telegram polling started")
 		b.api.Start(held) // returns when ctx ends or the lease is lost

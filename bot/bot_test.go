@@ -166,7 +166,7 @@ func TestLinkingInTelegram(t *testing.T) {
 		expect(t, b, u, fmt.Sprintf("Осталось попыток: %d", tries))
 	}
 	u.Say("000000")
-	expect(t, b, u, "Номер заблокирован для входа на 15 мин")
+	expect(t, b, u, "Следующий код можно будет получить через 15")
 	u.Say(code)
 	expect(t, b, u, "Поделиться номером") // the dialog is over; the code does not link a locked phone
 	b.clock.Add(16 * time.Minute)

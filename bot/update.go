@@ -72,6 +72,10 @@ func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
 		return err
 	}
 	in := input(u, from, chat)
+	if in.Command == cmdApp && b.opts.MiniAppURL != "" {
+		b.openApp(ctx, chat, dialogs.PickLang(from.LanguageCode))
+		return nil
+	}
 	typing := time.AfterFunc(300*time.Millisecond, func() { // slow work: show "typing…"
 		b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
 	})

@@ -23,8 +23,8 @@ func (b *Bot) RunWebhook(ctx context.Context, ln net.Listener, url, secret strin
 	srv := &http.Server{Handler: b.webhookHandler(secret), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if err := b.setCommands(ctx); err != nil {
-		b.log.Warn("setMyCommands failed", "err", err)
+	if err := b.announce(ctx); err != nil {
+		b.log.Warn("announcing commands failed", "err", err)
 	}
 	if _, err := b.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: url, SecretToken: secret,
 		AllowedUpdates: []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}}); err != nil {

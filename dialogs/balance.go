@@ -14,7 +14,7 @@ func balanceShow(s State, in Input) (State, []Output) {
 	lines := []Text{T("balance.text", "Points", b.Points)}
 	if b.NextBurn != nil {
 		lines = append(lines, T("balance.burn", "Points", b.NextBurn.Points, "On", b.NextBurn.On,
-			"Days", daysUntil(in.Today, b.NextBurn.On)))
+			"Days", DaysUntil(in.Today, b.NextBurn.On)))
 	}
 	if b.Debt > 0 {
 		lines = append(lines, T("balance.debt", "Points", b.Debt))
@@ -23,7 +23,7 @@ func balanceShow(s State, in Input) (State, []Output) {
 		Button{T("button.catalog"), cb("cat")}, Button{T("button.forecast"), cb("fc")})}
 }
 
-// daysUntil counts calendar days from today to date (both midnight UTC).
-func daysUntil(today, date time.Time) int64 {
+// DaysUntil counts calendar days from today to date (both midnight UTC).
+func DaysUntil(today, date time.Time) int64 {
 	return int64(date.Sub(today).Hours()+12) / 24
 }

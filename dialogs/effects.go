@@ -29,7 +29,7 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 			r.Balance, err = e.ledger.Balance(ctx, s.Account)
 		}
 	case EffRedeem:
-		r, err = e.redeem(ctx, s, in, eff)
+		r, err = e.redeem(ctx, s, eff, spendKey(in, eff.Key))
 	case EffHistory:
 		r.Ops, err = e.ledger.History(ctx, s.Account, eff.Before, HistoryPage)
 	case EffGiftStart:
@@ -39,7 +39,8 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 	case EffGiftLookup:
 		r, err = e.giftLookup(ctx, s, in, eff.Phone)
 	case EffGift:
-		r.Receipt, err = e.ledger.Gift(ctx, ledger.GiftRequest{From: s.Account, FromPhone: s.Own, To: eff.Phone, Points: eff.Points})
+		r.Receipt, err = e.ledger.Gift(ctx, ledger.GiftRequest{From: s.Account, FromPhone: s.Own, To: eff.Phone, Points: eff.Points,
+			Key: spendKey(in, eff.Key)})
 	case EffSendCode:
 		r.Code, err = e.sendCode(ctx, s, in, eff.Phone)
 	case EffVerifyCode:
@@ -74,20 +75,22 @@ func (e *Engine) catalog(ctx context.Context, account int64) ([]ledger.Item, led
 	return items, b, err
 }
 
-// redeem spends the confirmed cost only: if the price changed since the card was shown, it refuses.
-// The dialog's nonce is the idempotency key, so a retried confirmation cannot order twice.
-func (e *Engine) redeem(ctx context.Context, s *State, in Input, eff Effect) (Result, error) {
+// redeem spends the confirmed cost only (eff.Points; 0 when the caller saw no price): the ledger
+// refuses if the price changed since it was shown. key makes a retried confirmation order once.
+func (e *Engine) redeem(ctx context.Context, s *State, eff Effect, key string) (Result, error) {
 	var r Result
 	var err error
-	if r.Item, err = e.ledger.Item(ctx, eff.Code); err != nil {
+	if r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code, Cost: eff.Points, Key: key}); err != nil {
 		return r, err
 	}
-	if r.Item.Cost != eff.Points {
-		return r, ErrPriceChanged
-	}
-	r.Order, err = e.ledger.Redeem(ctx, ledger.RedeemRequest{AccountID: s.Account, Code: eff.Code,
-		Key: fmt.Sprintf("%s:%d:%s", in.Channel, in.UserID, eff.Key)})
+	r.Item, err = e.ledger.Item(ctx, eff.Code) // its title, for the answer
 	return r, err
+}
+
+// spendKey is the ledger's idempotency key of a confirmed spend: the confirmed dialog's nonce, scoped
+// to the channel user, so a retried confirmation cannot spend twice.
+func spendKey(in Input, nonce string) string {
+	return fmt.Sprintf("%s:%d:%s", in.Channel, in.UserID, nonce)
 }
 
 // linkOrAdd finishes a proven phone: it links the user, or adds the phone to the linked account.
@@ -123,6 +126,19 @@ func (e *Engine) giftPaused(ctx context.Context, account int64, in Input) error 
 	return nil
 }
 
+// countProbe counts a lookup of a number that cannot take a gift against the sender, and returns
+// the refusal to give.
+func (e *Engine) countProbe(ctx context.Context, account int64, in Input) error {
+	key := e.probeKey(account, in)
+	pipe := e.rdb.TxPipeline()
+	pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, 48*time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("dialogs: gift probes: %w", err)
+	}
+	return ledger.ErrGiftRecipient
+}
+
 func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone string) (Result, error) {
 	if err := e.giftPaused(ctx, s.Account, in); err != nil {
 		return Result{}, err
@@ -130,14 +146,7 @@ func (e *Engine) giftLookup(ctx context.Context, s *State, in Input, phone strin
 	a, err := e.ledger.AccountByPhone(ctx, phone)
 	switch {
 	case errors.Is(err, ledger.ErrUnknownPhone) || err == nil && a.Blocked:
-		key := e.probeKey(s.Account, in)
-		pipe := e.rdb.TxPipeline()
-		pipe.Incr(ctx, key)
-		pipe.Expire(ctx, key, 48*time.Hour)
-		if _, err := pipe.Exec(ctx); err != nil {
-			return Result{}, fmt.Errorf("dialogs: gift probes: %w", err)
-		}
-		return Result{}, ledger.ErrGiftRecipient
+		return Result{}, e.countProbe(ctx, s.Account, in)
 	case err != nil:
 		return Result{}, err
 	case a.ID == s.Account:

@@ -19,6 +19,7 @@ import (
 // Ledger is what the dialogs need of the points ledger (*ledger.Store).
 type Ledger interface {
 	AccountByPhone(ctx context.Context, phone string) (ledger.Account, error)
+	Account(ctx context.Context, id int64) (ledger.Account, error)
 	Enrol(ctx context.Context, phone, accountOf string) (ledger.Account, error)
 	Balance(ctx context.Context, accountID int64) (ledger.Balance, error)
 	Forecast(ctx context.Context, accountID int64, days int) ([]ledger.Burn, error)
@@ -27,6 +28,7 @@ type Ledger interface {
 	Item(ctx context.Context, code string) (ledger.Item, error)
 	Redeem(ctx context.Context, req ledger.RedeemRequest) (ledger.Order, error)
 	Gift(ctx context.Context, g ledger.GiftRequest) (ledger.GiftReceipt, error)
+	GiftKeyUsed(ctx context.Context, key string) (bool, error)
 	CheckGift(ctx context.Context, from, to int64) error
 }
 
@@ -56,11 +58,17 @@ type Options struct {
 	Location     *time.Location   // the local day of the gift-probing limit (Moscow)
 	Now          func() time.Time // injectable clock
 	CodeTTL      time.Duration    // a one-time code is valid this long (5 min)
-	CodeTries    int              // wrong tries per code before the phone locks (5)
+	CodeTries    int              // wrong tries before a code dies and its owner waits LockFor for that phone (5)
 	LockFor      time.Duration    // (15 min)
 	ResendAfter  time.Duration    // (60 s)
 	CodesPerHour int              // per phone and per channel user (5)
-	ProbesPerDay int              // lookups of non-members before gifting pauses for the day (5)
+	CodesPerDay  int              // per phone (10)
+	// NewPhoneCodesPerDay bounds codes a user may have sent to numbers that are not members yet (3).
+	NewPhoneCodesPerDay int
+	WrongCodesPerDay    int      // wrong codes a user may type a day, over all phones (20)
+	PhonePrefixes       []string // codes go only to numbers starting so (the operator's range: +79)
+	CodeSecret          []byte   // keys the codes' HMAC; empty: random for this process (development)
+	ProbesPerDay        int      // lookups of non-members before gifting pauses for the day (5)
 }
 
 func (o *Options) defaults() {
@@ -70,6 +78,16 @@ func (o *Options) defaults() {
 	o.ResendAfter = cmpOr(o.ResendAfter, time.Minute)
 	o.CodeTries = cmpOr(o.CodeTries, 5)
 	o.CodesPerHour = cmpOr(o.CodesPerHour, 5)
+	o.CodesPerDay = cmpOr(o.CodesPerDay, 10)
+	o.NewPhoneCodesPerDay = cmpOr(o.NewPhoneCodesPerDay, 3)
+	o.WrongCodesPerDay = cmpOr(o.WrongCodesPerDay, 20)
+	if len(o.PhonePrefixes) == 0 {
+		o.PhonePrefixes = []string{"+79"}
+	}
+	if len(o.CodeSecret) == 0 {
+		o.CodeSecret = make([]byte, 32)
+		rand.Read(o.CodeSecret) // never fails
+	}
 	o.ProbesPerDay = cmpOr(o.ProbesPerDay, 5)
 	if o.Location == nil {
 		o.Location = time.FixedZone("MSK", 3*3600)

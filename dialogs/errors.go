@@ -8,14 +8,14 @@ import (
 
 // Refusals of the dialogs' own rules; ledger refusals pass through as they are.
 var (
-	ErrCodeTooSoon  = errors.New("dialogs: code resent too soon")
-	ErrCodeLimit    = errors.New("dialogs: too many codes this hour")
-	ErrCodeLocked   = errors.New("dialogs: phone locked after wrong codes")
-	ErrCodeWrong    = errors.New("dialogs: wrong code")
-	ErrCodeExpired  = errors.New("dialogs: no valid code")
-	ErrSMSFailed    = errors.New("dialogs: sms gateway refused")
-	ErrGiftPaused   = errors.New("dialogs: gifting paused after lookups of non-members")
-	ErrPriceChanged = errors.New("dialogs: item cost changed since it was shown")
+	ErrCodeTooSoon    = errors.New("dialogs: code resent too soon, or another user's code is pending")
+	ErrCodeLimit      = errors.New("dialogs: too many codes")
+	ErrCodeLocked     = errors.New("dialogs: locked out of codes after wrong ones")
+	ErrCodeWrong      = errors.New("dialogs: wrong code")
+	ErrCodePhoneRange = errors.New("dialogs: codes go only to the operator's numbers")
+	ErrCodeExpired    = errors.New("dialogs: no valid code")
+	ErrSMSFailed      = errors.New("dialogs: sms gateway refused")
+	ErrGiftPaused     = errors.New("dialogs: gifting paused after lookups of non-members")
 )
 
 // refusals words every refusal a step may meet; anything not here is a fault, logged by the Engine
@@ -37,7 +37,7 @@ var refusals = []struct {
 	{ledger.ErrItemUnavailable, "redeem.unavailable"},
 	{ledger.ErrOutOfStock, "redeem.out_of_stock"},
 	{ErrGiftPaused, "gift.paused"},
-	{ErrPriceChanged, "redeem.price_changed"},
+	{ledger.ErrPriceChanged, "redeem.price_changed"},
 }
 
 // Refusal is the message for err and whether err is a refusal at all.
@@ -60,7 +60,7 @@ func IsRefusal(err error) bool {
 	if _, ok := Refusal(err); ok {
 		return true
 	}
-	for _, e := range []error{ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ErrCodeWrong, ErrCodeExpired, ErrSMSFailed, ledger.ErrPhoneTaken, ledger.ErrNotLinked} {
+	for _, e := range []error{ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ErrCodeWrong, ErrCodeExpired, ErrCodePhoneRange, ErrSMSFailed, ledger.ErrPhoneTaken, ledger.ErrNotLinked} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -20,7 +20,7 @@ func forecastShow(s State, in Input) (State, []Output) {
 	var total int64
 	for _, b := range r.Burns {
 		total += b.Points
-		lines = append(lines, T("forecast.line", "Points", b.Points, "On", b.On, "Days", daysUntil(in.Today, b.On)))
+		lines = append(lines, T("forecast.line", "Points", b.Points, "On", b.On, "Days", DaysUntil(in.Today, b.On)))
 	}
 	lines = append(lines, T("forecast.total", "Points", total))
 	out := Say(lines...)
@@ -48,8 +48,11 @@ func suggestion(items []ledger.Item, burning, balance int64) (ledger.Item, bool)
 	return best, false
 }
 
-func title(s State, it ledger.Item) string {
-	if s.Lang == "en" && it.TitleEN != "" {
+func title(s State, it ledger.Item) string { return ItemTitle(s.Lang, it) }
+
+// ItemTitle is the item's name in lang (Russian when it has no English one).
+func ItemTitle(lang string, it ledger.Item) string {
+	if lang == "en" && it.TitleEN != "" {
 		return it.TitleEN
 	}
 	return it.TitleRU

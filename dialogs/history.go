@@ -23,8 +23,7 @@ func historyPage(s State, in Input, edit bool) (State, []Output) {
 	}
 	lines := []Text{T("history.title")}
 	for _, op := range r.Ops {
-		lines = append(lines, T("history.line", "At", op.At, "Points", op.Points, "Abs", abs(op.Points),
-			"Kind", T("history.kind."+op.Kind, "Fallback", op.Kind), "Detail", detail(op)))
+		lines = append(lines, HistoryLine(op))
 	}
 	out := Say(lines...)
 	out.Edit = edit
@@ -32,6 +31,13 @@ func historyPage(s State, in Input, edit bool) (State, []Output) {
 		out = out.WithButtons(Button{T("button.older"), cb("h", r.Ops[len(r.Ops)-1].TxID)})
 	}
 	return s, []Output{out}
+}
+
+// HistoryLine is one operation as a history line: its date, signed points, kind and detail. Other
+// channels lay out the same arguments (At, Points, Abs, Kind, Detail) with their own message ids.
+func HistoryLine(op ledger.Operation) Text {
+	return T("history.line", "At", op.At, "Points", op.Points, "Abs", abs(op.Points),
+		"Kind", T("history.kind."+op.Kind, "Fallback", op.Kind), "Detail", detail(op))
 }
 
 func abs(n int64) int64 {

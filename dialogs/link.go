@@ -88,6 +88,10 @@ func codeSent(s State, in Input) (State, []Output) {
 		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(kb)}
 	case errors.Is(r.Err, ErrSMSFailed):
 		return s, []Output{Say(T("code.sms_failed")).WithKeyboard(kb)}
+	case errors.Is(r.Err, ErrCodePhoneRange):
+		return s.menu(), []Output{Say(T("code.phone_range")).WithKeyboard(kb)}
+	case errors.Is(r.Err, ledger.ErrPhoneTaken):
+		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(kb)}
 	}
 	return s.menu(), []Output{internalError(kb)}
 }

@@ -2,14 +2,15 @@ package dialogs
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -18,35 +19,93 @@ import (
 	"bonusbot/ledger"
 )
 
-// One-time codes prove a phone. A code is 6 digits from crypto/rand, stored only as a salted hash,
-// valid CodeTTL, single use; CodeTries wrong tries lock the phone for LockFor; a new code no sooner
-// than ResendAfter; at most CodesPerHour per phone and per channel user. Times are the Engine's clock
-// (kept in the values), Redis TTLs only collect the garbage.
+// One-time codes prove a phone, on every channel alike. The rules keep them from becoming an SMS
+// cannon or a way to lock strangers out:
+//   - codes go only to numbers in the operator's range (PhonePrefixes);
+//   - a code is 6 digits from crypto/rand, stored only as an HMAC keyed with the server's CodeSecret
+//     (so a copy of Redis does not give the codes away), valid CodeTTL, single use, and it dies after
+//     CodeTries wrong tries;
+//   - a pending code belongs to the user who asked: another user asking for the same phone is told
+//     to wait and does not replace it; the LockFor lockout after a dead code is per (phone, user);
+//   - per phone, from all users together: CodesPerHour an hour and CodesPerDay a local day, no sooner
+//     than ResendAfter apart; per user: CodesPerHour an hour, NewPhoneCodesPerDay a local day to numbers
+//     that are not members yet, and WrongCodesPerDay wrong tries a local day, after which the user
+//     waits for the next local day.
+//
+// Times are the Engine's clock (kept in the values and in the day counters' keys), except the hourly
+// limits, which are redis_rate's rolling windows on Redis's clock; Redis TTLs only collect the garbage.
 
 func (e *Engine) codeKey(phone string) string { return e.key("otp", "code", phone) }
-func (e *Engine) lockKey(phone string) string { return e.key("otp", "lock", phone) }
 func (e *Engine) sentKey(phone string) string { return e.key("otp", "sent", phone) }
+func (e *Engine) lockKey(phone string, in Input) string {
+	return e.key("otp", "lock", phone, in.Channel, in.UserID)
+}
+func (e *Engine) wrongKey(in Input) string { return e.dayKey(in, "wrong", in.Channel, in.UserID) }
 
-// locked returns how long phone stays locked, or 0.
-func (e *Engine) locked(ctx context.Context, phone string, now time.Time) (time.Duration, error) {
-	until, err := e.rdb.Get(ctx, e.lockKey(phone)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
+// owner names the channel user a code belongs to.
+func owner(in Input) string { return in.Channel + ":" + strconv.FormatInt(in.UserID, 10) }
+
+// refuseLocked says how long the user must wait before codes for phone, if at all: after a code of
+// theirs died of wrong tries, or after too many wrong tries today.
+func (e *Engine) refuseLocked(ctx context.Context, phone string, in Input) (CodeResult, error) {
+	pipe := e.rdb.Pipeline()
+	until := pipe.Get(ctx, e.lockKey(phone, in))
+	wrong := pipe.Get(ctx, e.wrongKey(in))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return CodeResult{}, fmt.Errorf("dialogs: otp lock: %w", err)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("dialogs: otp lock: %w", err)
+	if n, _ := wrong.Int(); n >= e.opts.WrongCodesPerDay {
+		return CodeResult{Wait: e.nextLocalDay(in).Sub(in.At)}, ErrCodeLocked
 	}
-	return max(time.UnixMilli(until).Sub(now), 0), nil
+	if ms, err := until.Int64(); err == nil {
+		if wait := time.UnixMilli(ms).Sub(in.At); wait > 0 {
+			return CodeResult{Wait: wait}, ErrCodeLocked
+		}
+	}
+	return CodeResult{}, nil
+}
+
+func (e *Engine) nextLocalDay(in Input) time.Time {
+	return time.Date(in.Today.Year(), in.Today.Month(), in.Today.Day()+1, 0, 0, 0, 0, e.opts.Location)
+}
+
+// inRange says whether codes may go to phone: the operator's own mobile numbers only.
+func (e *Engine) inRange(phone string) bool {
+	for _, p := range e.opts.PhonePrefixes {
+		if strings.HasPrefix(phone, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string) (CodeResult, error) {
 	now := in.At
-	if wait, err := e.locked(ctx, phone, now); err != nil || wait > 0 {
-		return CodeResult{Wait: wait}, cmpOr(err, ErrCodeLocked)
+	if !e.inRange(phone) {
+		return CodeResult{}, ErrCodePhoneRange
 	}
-	if !s.Adding {
-		if _, err := e.ledger.AccountByPhone(ctx, phone); err != nil {
-			return CodeResult{}, err
+	if res, err := e.refuseLocked(ctx, phone, in); err != nil {
+		return res, err
+	}
+	a, err := e.ledger.AccountByPhone(ctx, phone)
+	member := err == nil
+	switch {
+	case err != nil && !errors.Is(err, ledger.ErrUnknownPhone):
+		return CodeResult{}, err
+	case !member && !s.Adding:
+		return CodeResult{}, ledger.ErrUnknownPhone // only a linked user may add a number that is new
+	case member && s.Adding && a.ID != s.Account:
+		return CodeResult{}, ledger.ErrPhoneTaken // say so now, not after an SMS and a code
+	}
+	// Someone else's code for this phone stands until it expires; one's own may be resent.
+	pending, err := e.rdb.HMGet(ctx, e.codeKey(phone), "user", "exp").Result()
+	if err != nil {
+		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
+	}
+	if who, _ := pending[0].(string); who != "" && who != owner(in) {
+		exp, _ := strconv.ParseInt(fmt.Sprint(pending[1]), 10, 64)
+		if wait := time.UnixMilli(exp).Sub(now); wait > 0 {
+			return CodeResult{Wait: wait}, ErrCodeTooSoon
 		}
 	}
 	sent, err := e.rdb.Get(ctx, e.sentKey(phone)).Int64()
@@ -55,6 +114,19 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 	}
 	if since := now.Sub(time.UnixMilli(sent)); err == nil && since < e.opts.ResendAfter {
 		return CodeResult{Wait: e.opts.ResendAfter - since}, ErrCodeTooSoon
+	}
+	daily := []dailyCount{{e.dayKey(in, "phone", phone), e.opts.CodesPerDay}}
+	if !member {
+		daily = append(daily, dailyCount{e.dayKey(in, "new", in.Channel, in.UserID), e.opts.NewPhoneCodesPerDay})
+	}
+	for _, d := range daily {
+		n, err := e.rdb.Get(ctx, d.key).Int()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
+		}
+		if n >= d.limit {
+			return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLimit
+		}
 	}
 	for _, k := range []string{e.key("otp", "phone", phone), e.key("otp", "user", in.Channel, in.UserID)} {
 		res, err := e.limiter.Allow(ctx, k, redis_rate.PerHour(e.opts.CodesPerHour))
@@ -70,12 +142,16 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	salt := nonce() + nonce()
 	pipe := e.rdb.TxPipeline()
-	pipe.HSet(ctx, e.codeKey(phone), "hash", codeHash(salt, phone, code), "salt", salt,
-		"user", in.Channel+":"+strconv.FormatInt(in.UserID, 10), "exp", now.Add(e.opts.CodeTTL).UnixMilli(), "tries", 0)
+	pipe.Del(ctx, e.codeKey(phone)) // a resent code starts with no wrong tries and no old fields
+	pipe.HSet(ctx, e.codeKey(phone), "hash", e.codeHash(phone, code), "user", owner(in),
+		"exp", now.Add(e.opts.CodeTTL).UnixMilli(), "tries", 0)
 	pipe.Expire(ctx, e.codeKey(phone), e.opts.CodeTTL+time.Minute)
 	pipe.Set(ctx, e.sentKey(phone), now.UnixMilli(), e.opts.ResendAfter+time.Minute)
+	for _, d := range daily {
+		pipe.Incr(ctx, d.key)
+		pipe.Expire(ctx, d.key, 48*time.Hour)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp store: %w", err)
 	}
@@ -87,16 +163,30 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 	return CodeResult{}, nil
 }
 
-func codeHash(salt, phone, code string) string {
-	h := sha256.Sum256([]byte(salt + "|" + phone + "|" + code))
-	return hex.EncodeToString(h[:])
+// dailyCount is a count of codes per local day that must stay under limit.
+type dailyCount struct {
+	key   string
+	limit int
+}
+
+// dayKey is a counter of the local day (of the Engine's clock) named by parts.
+func (e *Engine) dayKey(in Input, parts ...any) string {
+	return e.key(append([]any{"otp", "day", in.Today.Format(time.DateOnly)}, parts...)...)
+}
+
+// codeHash is what Redis keeps of a code: an HMAC under the server's secret, so that reading Redis
+// does not let anyone try the million codes offline.
+func (e *Engine) codeHash(phone, code string) string {
+	m := hmac.New(sha256.New, e.opts.CodeSecret)
+	m.Write([]byte(phone + "|" + code))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // verifyCode checks code for phone; on success the code is spent and the user linked (or the phone added).
 func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code string) (CodeResult, error) {
 	now := in.At
-	if wait, err := e.locked(ctx, phone, now); err != nil || wait > 0 {
-		return CodeResult{Wait: wait}, cmpOr(err, ErrCodeLocked)
+	if res, err := e.refuseLocked(ctx, phone, in); err != nil {
+		return res, err
 	}
 	key := e.codeKey(phone)
 	v, err := e.rdb.HGetAll(ctx, key).Result()
@@ -104,10 +194,10 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
 	}
 	exp, _ := strconv.ParseInt(v["exp"], 10, 64)
-	if len(v) == 0 || now.UnixMilli() > exp || v["user"] != in.Channel+":"+strconv.FormatInt(in.UserID, 10) {
+	if len(v) == 0 || now.UnixMilli() > exp || v["user"] != owner(in) {
 		return CodeResult{}, ErrCodeExpired
 	}
-	if subtle.ConstantTimeCompare([]byte(codeHash(v["salt"], phone, code)), []byte(v["hash"])) == 1 {
+	if hmac.Equal([]byte(e.codeHash(phone, code)), []byte(v["hash"])) {
 		// Single use: of two concurrent checks of the right code only the one that deletes it wins.
 		n, err := e.rdb.Del(ctx, key).Result()
 		if err != nil {
@@ -118,19 +208,28 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		}
 		return CodeResult{}, e.linkOrAdd(ctx, s, in, phone)
 	}
-	tries, err := e.rdb.HIncrBy(ctx, key, "tries", 1).Result()
-	if err != nil {
+	pipe := e.rdb.TxPipeline()
+	tries := pipe.HIncrBy(ctx, key, "tries", 1)
+	wrong := pipe.Incr(ctx, e.wrongKey(in))
+	pipe.Expire(ctx, e.wrongKey(in), 48*time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
 	}
-	if left := e.opts.CodeTries - int(tries); left > 0 {
+	if wrong.Val() >= int64(e.opts.WrongCodesPerDay) {
+		e.rdb.Del(ctx, key) // best effort: the user cannot use it before it expires anyway
+		e.log.WarnContext(ctx, "user locked out of codes for the day", "channel", in.Channel, "user_id", in.UserID)
+		return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLocked
+	}
+	if left := e.opts.CodeTries - int(tries.Val()); left > 0 {
 		return CodeResult{TriesLeft: left}, ErrCodeWrong
 	}
-	pipe := e.rdb.TxPipeline()
-	pipe.Set(ctx, e.lockKey(phone), now.Add(e.opts.LockFor).UnixMilli(), e.opts.LockFor+time.Minute)
+	// The code dies; its owner waits LockFor before another code for this phone. Nobody else does.
+	pipe = e.rdb.TxPipeline()
+	pipe.Set(ctx, e.lockKey(phone, in), now.Add(e.opts.LockFor).UnixMilli(), e.opts.LockFor+time.Minute)
 	pipe.Del(ctx, key)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp lock: %w", err)
 	}
-	e.log.WarnContext(ctx, "phone locked after wrong codes", "phone", ledger.MaskPhone(phone), "user_id", in.UserID)
+	e.log.WarnContext(ctx, "code died after wrong tries", "phone", ledger.MaskPhone(phone), "user_id", in.UserID)
 	return CodeResult{Wait: e.opts.LockFor}, ErrCodeLocked
 }

@@ -26,6 +26,7 @@ var (
 	ErrUnknownItem        = refusal("catalogue item not found")
 	ErrItemUnavailable    = refusal("catalogue item is not available")
 	ErrOutOfStock         = refusal("catalogue item is out of stock")
+	ErrPriceChanged       = refusal("catalogue item cost changed since it was shown")
 	ErrUnknownOrder       = refusal("order not found")
 	ErrOrderSettled       = refusal("order already settled")
 	ErrGiftAmount         = refusal("gift must be between 1 and 3000 points")
@@ -33,6 +34,8 @@ var (
 	ErrGiftRecipient      = refusal("gift recipient is not an active member")
 	ErrGiftDailyLimit     = refusal("one gift a day")
 	ErrGiftMonthlyLimit   = refusal("ten gift recipients a month")
+	// ErrIdempotencyKeyReused refuses a request whose key an earlier, different request already used.
+	ErrIdempotencyKeyReused = refusal("idempotency key already used for another request")
 )
 
 // refusalError is the type of every refusal sentinel. Sentinels stay distinct pointers, so errors.Is

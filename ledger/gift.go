@@ -12,9 +12,11 @@ import (
 // Gift moves points from one account to the account holding another phone. The points keep their
 // expiry dates: the sender's soonest-expiring lots go first and land in the recipient's lots of the
 // same dates. Concurrent gifts are committed together in one database transaction (group commit), each
-// still all-or-nothing on its own. Refusals: ErrGiftAmount, ErrInvalidPhone, ErrGiftRecipient,
-// ErrGiftToSelf, ErrAccountBlocked, ErrUnknownAccount, ErrInsufficientPoints, and *LimitError wrapping
-// ErrGiftDailyLimit or ErrGiftMonthlyLimit with the instant the rule allows again.
+// still all-or-nothing on its own. A request whose Key an earlier gift used gets that gift's receipt
+// (with the sender's balance now) and moves nothing. Refusals: ErrGiftAmount, ErrInvalidPhone,
+// ErrGiftRecipient, ErrGiftToSelf, ErrAccountBlocked, ErrUnknownAccount, ErrInsufficientPoints,
+// ErrIdempotencyKeyReused, and *LimitError wrapping ErrGiftDailyLimit or ErrGiftMonthlyLimit with the
+// instant the rule allows again.
 func (s *Store) Gift(ctx context.Context, g GiftRequest) (GiftReceipt, error) {
 	r, err := s.gifts.submit(ctx, g)
 	if err != nil {
@@ -27,6 +29,7 @@ func (s *Store) Gift(ctx context.Context, g GiftRequest) (GiftReceipt, error) {
 type giftOutcome struct {
 	receipt GiftReceipt
 	err     error // a refusal; faults fail the whole batch
+	made    int   // 1 + the index in the batch's gifts of the gift this request made or repeats; 0 if none
 }
 
 // giftBatch is the in-memory state of one batch: the locked accounts and their live lots, updated gift
@@ -41,10 +44,23 @@ type giftBatch struct {
 	deltas   map[lotKey]int64 // net change per lot, written at the end
 	// recipients maps each recipient phone to its account.
 	recipients map[string]int64
+	// keyed holds each request key already used, by a committed gift or by a gift of this batch.
+	keyed map[string]keyedGift
 	// txIDs and giftIDs are taken ahead, one per gift the batch may make; unused ones leave gaps.
 	txIDs, giftIDs []int64
 	journal        []journalTx
 	gifts          []GiftReceipt
+}
+
+// keyedGift is the gift a request key was first used for.
+type keyedGift struct {
+	receipt GiftReceipt // a committed gift, as the database has it
+	made    int         // 1 + the index in the batch's gifts, for a gift of this batch; 0 for a committed one
+}
+
+// repeats says whether g asks for the same gift as r: the key's owner may retry, nobody may reuse it.
+func (r GiftReceipt) repeats(g GiftRequest, toPhone string) bool {
+	return r.FromAccount == g.From && r.ToPhone == toPhone && r.Points == g.Points
 }
 
 type lotKey struct {
@@ -70,40 +86,30 @@ func (s *Store) giftBatchTx(ctx context.Context, tx pgx.Tx, reqs []GiftRequest, 
 		toPhones[i] = p
 	}
 	var senders []int64
+	var keys []string
 	for i, g := range reqs {
 		if out[i].err == nil {
 			senders = append(senders, g.From)
+			if g.Key != "" {
+				keys = append(keys, g.Key)
+			}
 		}
 	}
-	b, err := s.loadGiftBatch(ctx, tx, senders, toPhones, now)
+	b, err := s.loadGiftBatch(ctx, tx, senders, toPhones, keys, now)
 	if err != nil {
 		return nil, err
 	}
-	recipients := b.recipients
-	for i, g := range reqs {
-		if out[i].err != nil {
-			continue
-		}
-		switch to := recipients[toPhones[i]]; {
-		case to == 0:
-			out[i].err = ErrGiftRecipient
-		case to == g.From:
-			out[i].err = ErrGiftToSelf
-		}
-	}
 	for i, g := range reqs {
 		if out[i].err == nil {
-			out[i].receipt, out[i].err = s.decideGift(b, g, toPhones[i], recipients[toPhones[i]])
+			out[i] = s.decideGift(b, g, toPhones[i])
 		}
 	}
 	if err := s.writeGiftBatch(ctx, tx, b); err != nil {
 		return nil, err
 	}
-	k := 0
 	for i := range out {
-		if out[i].err == nil {
-			out[i].receipt = b.gifts[k]
-			k++
+		if out[i].made > 0 {
+			out[i].receipt = b.gifts[out[i].made-1] // now with its id
 		}
 	}
 	return out, nil
@@ -112,10 +118,12 @@ func (s *Store) giftBatchTx(ctx context.Context, tx pgx.Tx, reqs []GiftRequest, 
 // loadGiftBatch reads everything the batch needs in one round trip: the recipients' accounts, then,
 // locked in ascending id order (so concurrent batches cannot deadlock), every account involved, the
 // senders' phones, the live lots of all involved accounts and, when limits apply, this month's gifts.
-// It also takes the journal and gift ids the batch may use.
-func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, toPhones []string, now time.Time) (*giftBatch, error) {
+// It also reads the committed gifts of the requests' keys, and takes the journal and gift ids the
+// batch may use.
+func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, toPhones, keys []string, now time.Time) (*giftBatch, error) {
 	b := &giftBatch{now: now, today: s.LocalDate(now), recipients: map[string]int64{}, accounts: map[int64]lockedAccount{},
-		phones: map[int64][]string{}, lots: map[int64][]Lot{}, history: map[int64]*senderHistory{}, deltas: map[lotKey]int64{}}
+		phones: map[int64][]string{}, lots: map[int64][]Lot{}, history: map[int64]*senderHistory{}, deltas: map[lotKey]int64{},
+		keyed: map[string]keyedGift{}}
 	if len(senders) == 0 {
 		return b, nil
 	}
@@ -153,6 +161,10 @@ func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, t
 			return scanGiftHistory(rows, b.senderHistory)
 		})
 	}
+	if len(keys) > 0 {
+		// Read after the locks, like the history: a gift made with one of these keys has committed by now.
+		q.Queue(keyedGiftsQuery, keys).Query(func(rows pgx.Rows) error { return scanKeyedGifts(rows, b.keyed) })
+	}
 	q.Queue(`SELECT nextval('journal_tx_seq'), nextval('gifts_id_seq') FROM generate_series(1, $1)`, len(senders)).Query(func(rows pgx.Rows) error {
 		_, err := pgx.ForEachRow(rows, []any{&txID, &giftID}, func() error {
 			b.txIDs, b.giftIDs = append(b.txIDs, txID), append(b.giftIDs, giftID)
@@ -177,25 +189,42 @@ func (b *giftBatch) senderHistory(id int64) *senderHistory {
 
 func (s *Store) limits() giftLimits { return giftLimits{loc: s.opts.Location} }
 
-// decideGift applies one gift to the batch's state, or refuses it leaving the state as it was.
-func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string, to int64) (GiftReceipt, error) {
+// decideGift applies one gift to the batch's state, or refuses it leaving the state as it was. A
+// request repeating a keyed gift gets that gift and changes nothing.
+func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string) giftOutcome {
+	if prior, ok := b.keyed[g.Key]; ok && g.Key != "" {
+		if !prior.receipt.repeats(g, toPhone) {
+			return giftOutcome{err: ErrIdempotencyKeyReused}
+		}
+		if prior.made > 0 {
+			return giftOutcome{made: prior.made}
+		}
+		r := prior.receipt
+		r.Balance = sumLots(b.lots[g.From])
+		return giftOutcome{receipt: r}
+	}
+	to := b.recipients[toPhone]
 	from, ok := b.accounts[g.From]
 	switch {
+	case to == 0:
+		return giftOutcome{err: ErrGiftRecipient}
+	case to == g.From:
+		return giftOutcome{err: ErrGiftToSelf}
 	case !ok:
-		return GiftReceipt{}, ErrUnknownAccount
+		return giftOutcome{err: ErrUnknownAccount}
 	case from.blocked:
-		return GiftReceipt{}, ErrAccountBlocked
+		return giftOutcome{err: ErrAccountBlocked}
 	case b.accounts[to].blocked:
-		return GiftReceipt{}, ErrGiftRecipient
+		return giftOutcome{err: ErrGiftRecipient}
 	}
 	if !s.opts.NoGiftLimits {
 		if err := s.limits().check(*b.senderHistory(g.From), to, b.now); err != nil {
-			return GiftReceipt{}, err
+			return giftOutcome{err: err}
 		}
 	}
 	lots := b.lots[g.From]
 	if sumLots(lots) < g.Points {
-		return GiftReceipt{}, ErrInsufficientPoints
+		return giftOutcome{err: ErrInsufficientPoints}
 	}
 	moved := pickLots(lots, g.Points)
 	b.lots[g.From] = removeLots(lots, moved)
@@ -218,9 +247,12 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string, to int64
 	h := b.senderHistory(g.From)
 	h.gifts = append(h.gifts, pastGift{at: b.now, to: to})
 	r := GiftReceipt{FromAccount: g.From, ToAccount: to, FromPhone: fromPhone, ToPhone: toPhone,
-		Points: g.Points, Balance: sumLots(b.lots[g.From]), Lots: moved, At: b.now}
+		Points: g.Points, Balance: sumLots(b.lots[g.From]), Lots: moved, At: b.now, key: g.Key}
 	b.gifts = append(b.gifts, r)
-	return r, nil
+	if g.Key != "" {
+		b.keyed[g.Key] = keyedGift{receipt: r, made: len(b.gifts)}
+	}
+	return giftOutcome{made: len(b.gifts)}
 }
 
 // writeGiftBatch writes the batch's net lot changes, one journal transaction per gift and the gift
@@ -248,16 +280,21 @@ func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) err
 	var from, to []int64
 	var fromPhones, toPhones []string
 	var points []int64
+	keys := make([]*string, n)
 	for i := range b.gifts {
 		r := &b.gifts[i]
 		r.ID = giftIDs[i]
 		from, to = append(from, r.FromAccount), append(to, r.ToAccount)
 		fromPhones, toPhones, points = append(fromPhones, r.FromPhone), append(toPhones, r.ToPhone), append(points, r.Points)
+		if r.key != "" {
+			keys[i] = &r.key
+		}
 	}
 	batch.Queue(`
-		INSERT INTO gifts (id, from_account, to_account, from_phone, to_phone, points, tx_id, created_at)
-		SELECT *, $8::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
-		giftIDs, from, to, fromPhones, toPhones, points, txIDs, b.now)
+		INSERT INTO gifts (id, from_account, to_account, from_phone, to_phone, points, tx_id, request_key, created_at)
+		SELECT *, $9::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
+		  $7::bigint[], $8::text[])`,
+		giftIDs, from, to, fromPhones, toPhones, points, txIDs, keys, b.now)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("move points: %w", err)
 	}
@@ -269,6 +306,35 @@ func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) err
 		}
 	}
 	return nil
+}
+
+// keyedGiftsQuery reads the committed gifts of the request keys $1, each with the lots it gave.
+const keyedGiftsQuery = `
+	SELECT g.request_key, g.id, g.from_account, g.to_account, g.from_phone, g.to_phone, g.points, g.created_at,
+	       l.dates, l.points
+	FROM gifts g, LATERAL (
+		SELECT coalesce(array_agg(j.expires_on ORDER BY j.expires_on), '{}') AS dates,
+		       coalesce(array_agg(j.points ORDER BY j.expires_on), '{}') AS points
+		FROM journal j WHERE j.tx_id = g.tx_id AND j.account_id = g.to_account AND j.book = 'lot') l
+	WHERE g.request_key = ANY($1)`
+
+func scanKeyedGifts(rows pgx.Rows, keyed map[string]keyedGift) error {
+	var (
+		key    string
+		r      GiftReceipt
+		dates  []time.Time
+		points []int64
+	)
+	_, err := pgx.ForEachRow(rows, []any{&key, &r.ID, &r.FromAccount, &r.ToAccount, &r.FromPhone, &r.ToPhone, &r.Points,
+		&r.At, &dates, &points}, func() error {
+		r.Lots = make([]Lot, len(dates))
+		for i := range dates {
+			r.Lots[i] = Lot{ExpiresOn: dates[i], Points: points[i]}
+		}
+		keyed[key] = keyedGift{receipt: r}
+		return nil
+	})
+	return err
 }
 
 // removeLots subtracts taken (a prefix-wise pick from lots) and drops emptied lots.
@@ -290,4 +356,14 @@ func mergeSorted(lots, credit []Lot) []Lot {
 	out := mergeLots(append(append([]Lot(nil), lots...), credit...))
 	slices.SortFunc(out, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 	return out
+}
+
+// GiftKeyUsed says whether a gift was made with the request key, so a caller can send a retry straight
+// to Gift (which answers it with the first receipt) instead of re-checking what the first gift changed.
+func (s *Store) GiftKeyUsed(ctx context.Context, key string) (bool, error) {
+	var used bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM gifts WHERE request_key = $1)`, key).Scan(&used); err != nil {
+		return false, fmt.Errorf("gift key: %w", err)
+	}
+	return used, nil
 }

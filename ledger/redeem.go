@@ -9,11 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// RedeemRequest asks to spend points on a catalogue item. Key, when set, makes the request idempotent:
-// a repeated key returns the first order (a double tap orders once).
+// RedeemRequest asks to spend points on a catalogue item. Cost, when set, is the price the user was
+// shown: a different price spends nothing. Key, when set, makes the request idempotent: a repeated key
+// returns the first order (a double tap orders once).
 type RedeemRequest struct {
 	AccountID int64
 	Code      string
+	Cost      int64
 	Key       string
 }
 
@@ -33,7 +35,7 @@ const refundGrace = 30 // days
 
 // Redeem places an order: spends the item's cost from the soonest-expiring lots and takes one from
 // stock. Refusals: ErrUnknownItem, ErrItemUnavailable, ErrOutOfStock, ErrInsufficientPoints,
-// ErrAccountBlocked, ErrUnknownAccount.
+// ErrAccountBlocked, ErrUnknownAccount, ErrPriceChanged, ErrIdempotencyKeyReused.
 func (s *Store) Redeem(ctx context.Context, req RedeemRequest) (Order, error) {
 	now := s.now()
 	o, err := withTx(ctx, s.pool, func(tx pgx.Tx) (Order, error) {
@@ -72,6 +74,8 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 		return Order{}, fmt.Errorf("item: %w", err)
 	case !item.Active:
 		return Order{}, ErrItemUnavailable
+	case req.Cost != 0 && req.Cost != item.Cost:
+		return Order{}, ErrPriceChanged
 	}
 	lots, err := liveLots(ctx, tx, req.AccountID, today)
 	if err != nil {
@@ -130,7 +134,7 @@ func orderByKey(ctx context.Context, tx pgx.Tx, req RedeemRequest) (Order, bool,
 		return Order{}, false, fmt.Errorf("order by key: %w", err)
 	}
 	if o.AccountID != req.AccountID || o.Code != req.Code {
-		return Order{}, true, fmt.Errorf("%w: request key reused for another order", ErrInvalidEvent)
+		return Order{}, true, ErrIdempotencyKeyReused
 	}
 	return o, true, nil
 }

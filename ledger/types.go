@@ -42,12 +42,14 @@ type Operation struct {
 // MaxGift is the most points one gift may carry.
 const MaxGift = 3000
 
-// GiftRequest asks to move Points from account From to the account holding phone To.
+// GiftRequest asks to move Points from account From to the account holding phone To. Key, when set,
+// makes the request idempotent: a repeated key returns the first gift's receipt and moves nothing.
 type GiftRequest struct {
 	From      int64
 	FromPhone string // the sender's number shown to the recipient
 	To        string // any common phone format
 	Points    int64
+	Key       string
 }
 
 // GiftReceipt is a completed gift.
@@ -61,4 +63,5 @@ type GiftReceipt struct {
 	Balance     int64 // the sender's balance after the gift
 	Lots        []Lot // what moved, with the dates it keeps
 	At          time.Time
+	key         string // the request's idempotency key, stored with the gift
 }

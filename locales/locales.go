@@ -26,6 +26,7 @@ var Langs = []string{"ru", "en"}
 
 // Catalog renders message ids. It is safe for concurrent use.
 type Catalog struct {
+	ids      []string // every message id, from the first language's file
 	bundle   *i18n.Bundle
 	locs     map[string]*i18n.Localizer
 	parsers  map[string]*cachingParser
@@ -49,6 +50,11 @@ func New(location *time.Location, now func() time.Time) (*Catalog, error) {
 		c.locs[lang] = i18n.NewLocalizer(b, lang)
 		c.parsers[lang] = &cachingParser{i18ntemplate.TextParser{Funcs: c.funcMap(lang)}}
 	}
+	ids, err := messageIDs("active." + Langs[0] + ".toml")
+	if err != nil {
+		return nil, err
+	}
+	c.ids = ids
 	return c, nil
 }
 
@@ -73,6 +79,33 @@ func (c *Catalog) Render(lang string, t dialogs.Text) string {
 		return t.ID
 	}
 	return s
+}
+
+// Strings renders, in lang, every message whose id starts with one of prefixes; only messages without
+// arguments belong there (a page's fixed labels).
+func (c *Catalog) Strings(lang string, prefixes ...string) map[string]string {
+	out := map[string]string{}
+	for _, id := range c.ids {
+		for _, p := range prefixes {
+			if strings.HasPrefix(id, p) {
+				out[id] = c.Render(lang, dialogs.T(id))
+			}
+		}
+	}
+	return out
+}
+
+// messageIDs lists the ids of a message file: go-i18n keeps them but does not tell.
+func messageIDs(name string) ([]string, error) {
+	var m map[string]any
+	if _, err := toml.DecodeFS(files, name, &m); err != nil {
+		return nil, fmt.Errorf("locales: %s: %w", name, err)
+	}
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // cachingParser is go-i18n's text parser with our functions, marked cacheable so each message is
@@ -108,15 +141,10 @@ func (c *Catalog) funcMap(lang string) template.FuncMap {
 		"num":    func(n int64) string { return Number(lang, n) },
 		"points": func(n int64) string { return c.plural(lang, "unit.points", n) },
 		"days":   func(n int64) string { return c.plural(lang, "unit.days", n) },
-		"signed": func(n int64) string {
-			if n < 0 {
-				return "−" + Number(lang, -n) // U+2212, the minus sign
-			}
-			return "+" + Number(lang, n)
-		},
-		"date":  func(d time.Time) string { return c.date(lang, d) },
-		"day":   func(t time.Time) string { return c.date(lang, t.In(c.location)) },
-		"month": func(m time.Month) string { return c.month(lang, m) },
+		"signed": func(n int64) string { return Signed(lang, n) },
+		"date":   func(d time.Time) string { return c.date(lang, d) },
+		"day":    func(t time.Time) string { return c.date(lang, t.In(c.location)) },
+		"month":  func(m time.Month) string { return c.month(lang, m) },
 		"rub": func(n int64) string {
 			if lang == "ru" {
 				return Number(lang, n) + "\u00a0₽"
@@ -141,6 +169,14 @@ func (c *Catalog) month(lang string, m time.Month) string {
 		return m.String()
 	}
 	return s
+}
+
+// Signed writes a change of points with its sign: "+1 261", "−50" (U+2212, the minus sign).
+func Signed(lang string, n int64) string {
+	if n < 0 {
+		return "−" + Number(lang, -n)
+	}
+	return "+" + Number(lang, n)
 }
 
 // Number groups thousands: "1 261" with a no-break space in Russian, "1,261" in English.

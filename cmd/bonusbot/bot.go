@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
+	"bonusbot/bot/miniapp"
 	"bonusbot/bot/notify"
 	"bonusbot/bot/sms"
 	"bonusbot/dialogs"
@@ -47,6 +48,9 @@ func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpoo
 		return nil, err
 	}
 	c := &channels{cfg: cfg, log: log, rdb: rdb, texts: texts, chats: map[string]notify.Chat{}}
+	if cfg.CodeSecret == "" {
+		log.Warn("CODE_SECRET is empty: one-time codes are keyed with a random secret of this process (development only)")
+	}
 	if cfg.SMSGatewayURL == "" {
 		log.Warn("SMS_GATEWAY_URL is empty: one-time codes and notices go to this log (development only)")
 		c.sms = sms.DevLog{Log: log}
@@ -71,8 +75,15 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	opts.OnGift = c.notices.OnGift
 	store := ledger.NewStore(pool, opts)
 	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
-		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL})
+		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL,
+			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes})
 	return store
+}
+
+// miniApp is the Mini App's page and API, over the same engine and ledger as the chat.
+func (c *channels) miniApp(store *ledger.Store) *miniapp.Handler {
+	return miniapp.New(c.engine, store, c.texts, c.rdb, c.log, miniapp.Options{BotToken: c.cfg.BotToken, VKSecret: c.cfg.VKAppSecret,
+		MaxAge: c.cfg.MiniAppMaxAge, Rate: c.cfg.MiniAppRate, Dev: c.cfg.MiniAppDev, Prefix: redisPrefix})
 }
 
 // run works gift notices, the console (if asked) and Telegram (if configured) until ctx ends, then
@@ -82,7 +93,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
 		var err error
 		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{Prefix: redisPrefix,
-			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate})
+			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate, MiniAppURL: c.cfg.MiniAppURL})
 		if err != nil {
 			return err
 		}

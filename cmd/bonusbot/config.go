@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"bonusbot/ledger"
@@ -35,6 +36,16 @@ type Config struct {
 	BotUserRate    int           // messages a user may send a minute
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
+
+	CodeSecret    string   // keys the one-time codes' HMAC; empty: random per process (development only)
+	PhonePrefixes []string // one-time codes go only to numbers starting so
+	SMSDevLog     bool     // SMS_DEV_LOG: texts, codes included, may go to the log while a real platform is on
+
+	MiniAppURL    string        // the public https address of /app/; empty: the bot offers no Mini App button
+	MiniAppMaxAge time.Duration // launch data older than this is refused
+	MiniAppRate   int           // Mini App API requests a user may make a minute
+	MiniAppDev    bool          // development: /app/?dev_user=+7… opens the page as that member
+	VKAppSecret   string        // verifies VK Mini App launch parameters; empty: VK launches are refused
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -54,6 +65,11 @@ var configDefaults = map[string]string{
 	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
 	"DIALOG_TTL":       "15m",
+
+	"OTP_PHONE_PREFIXES": "+79",
+
+	"MINIAPP_MAX_AGE": "1h",
+	"MINIAPP_RATE":    "120",
 }
 
 // Load builds a Config from getenv; a wrong value is an error naming the variable.
@@ -88,7 +104,75 @@ func Load(getenv func(string) string) (Config, error) {
 	if err := c.loadBot(get); err != nil {
 		return Config{}, err
 	}
+	if err := c.loadMiniApp(get); err != nil {
+		return Config{}, err
+	}
+	if err := c.loadCodes(get); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// loadMiniApp reads the Mini App settings. MINIAPP_DEV opens accounts without any signature, so it is
+// refused wherever a real platform could reach the page.
+func (c *Config) loadMiniApp(get func(string) string) error {
+	c.MiniAppURL, c.VKAppSecret = get("MINIAPP_URL"), get("VK_APP_SECRET")
+	if u, err := url.Parse(c.MiniAppURL); c.MiniAppURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return fmt.Errorf("config: MINIAPP_URL: Telegram opens only https pages, got %q", redactURL(c.MiniAppURL))
+	}
+	var err error
+	if c.MiniAppMaxAge, err = time.ParseDuration(get("MINIAPP_MAX_AGE")); err != nil || c.MiniAppMaxAge < time.Minute {
+		return fmt.Errorf("config: MINIAPP_MAX_AGE: want a duration of at least 1m, got %q", get("MINIAPP_MAX_AGE"))
+	}
+	if c.MiniAppRate, err = strconv.Atoi(get("MINIAPP_RATE")); err != nil || c.MiniAppRate < 1 {
+		return fmt.Errorf("config: MINIAPP_RATE: want requests a minute (≥ 1), got %q", get("MINIAPP_RATE"))
+	}
+	switch dev := get("MINIAPP_DEV"); dev {
+	case "", "0", "false":
+	case "1", "true":
+		if c.BotToken != "" || c.VKAppSecret != "" {
+			return fmt.Errorf("config: MINIAPP_DEV: development only; refused while TELEGRAM_BOT_TOKEN or VK_APP_SECRET is set")
+		}
+		c.MiniAppDev = true
+	default:
+		return fmt.Errorf("config: MINIAPP_DEV: want 1 or 0, got %q", dev)
+	}
+	return nil
+}
+
+// phonePrefix is an international prefix of phone numbers: "+79", "+7".
+var phonePrefix = regexp.MustCompile(`^\+[0-9]{1,6}$`)
+
+// loadCodes reads how one-time codes are kept and sent. Wherever real users can ask for codes (a bot
+// token, a VK app, a real SMS gateway) the codes' secret must be set, and codes may reach the log only
+// when SMS_DEV_LOG says so on purpose.
+func (c *Config) loadCodes(get func(string) string) error {
+	realUsers := c.BotToken != "" || c.VKAppSecret != "" || c.SMSGatewayURL != ""
+	c.CodeSecret = get("CODE_SECRET")
+	switch {
+	case c.CodeSecret == "" && realUsers:
+		return fmt.Errorf("config: CODE_SECRET: required with TELEGRAM_BOT_TOKEN, VK_APP_SECRET or SMS_GATEWAY_URL (e.g. openssl rand -hex 32)")
+	case c.CodeSecret != "" && len(c.CodeSecret) < 32:
+		return fmt.Errorf("config: CODE_SECRET: want at least 32 characters, got %d", len(c.CodeSecret))
+	}
+	c.PhonePrefixes = nil
+	for _, p := range strings.Split(get("OTP_PHONE_PREFIXES"), ",") {
+		if p = strings.TrimSpace(p); !phonePrefix.MatchString(p) {
+			return fmt.Errorf("config: OTP_PHONE_PREFIXES: want prefixes such as +79,+7495, got %q", p)
+		}
+		c.PhonePrefixes = append(c.PhonePrefixes, p)
+	}
+	switch v := get("SMS_DEV_LOG"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.SMSDevLog = true
+	default:
+		return fmt.Errorf("config: SMS_DEV_LOG: want true or false, got %q", v)
+	}
+	if c.SMSGatewayURL == "" && (c.BotToken != "" || c.VKAppSecret != "") && !c.SMSDevLog {
+		return fmt.Errorf("config: SMS_GATEWAY_URL: required with TELEGRAM_BOT_TOKEN or VK_APP_SECRET, or one-time codes would go to the log; set SMS_DEV_LOG=true to do that on purpose")
+	}
+	return nil
 }
 
 // loadHTTP reads the deadlines and the cap on concurrent batches of the HTTP server.
@@ -166,6 +250,13 @@ func (c Config) LogValue() slog.Value {
 	if c.WebhookSecret != "" {
 		hookSecret = "<redacted>"
 	}
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "<redacted>"
+	}
+	vkSecret, codeSecret := redact(c.VKAppSecret), redact(c.CodeSecret)
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
@@ -185,6 +276,14 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("bot_user_rate", c.BotUserRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
+		slog.String("miniapp_url", c.MiniAppURL),
+		slog.String("miniapp_max_age", c.MiniAppMaxAge.String()),
+		slog.Int("miniapp_rate", c.MiniAppRate),
+		slog.Bool("miniapp_dev", c.MiniAppDev),
+		slog.String("vk_app_secret", vkSecret),
+		slog.String("code_secret", codeSecret),
+		slog.String("otp_phone_prefixes", strings.Join(c.PhonePrefixes, ",")),
+		slog.Bool("sms_dev_log", c.SMSDevLog),
 	)
 }
 

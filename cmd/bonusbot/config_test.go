@@ -36,6 +36,13 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"BOT_MODE":            "carrier-pigeon",
 		"BOT_USER_RATE":       "0",
 		"DIALOG_TTL":          "5s",
+		"MINIAPP_URL":         "http://bonus.example/app/",
+		"MINIAPP_MAX_AGE":     "10s",
+		"MINIAPP_RATE":        "lots",
+		"MINIAPP_DEV":         "yes",
+		"CODE_SECRET":         "short",
+		"OTP_PHONE_PREFIXES":  "+79,8916",
+		"SMS_DEV_LOG":         "maybe",
 		"REQUEST_TIMEOUT":     "10",
 		"INGEST_TIMEOUT":      "1h",
 		"INGEST_MAX_INFLIGHT": "0",
@@ -47,18 +54,63 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 	}
 }
 
+// Where real users can ask for one-time codes, the codes need a server secret and a real SMS gateway
+// (unless SMS_DEV_LOG=true says the log is meant).
+func TestCodesNeedASecretAndAGateway(t *testing.T) {
+	t.Parallel()
+	const secret = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		env  map[string]string
+		want string // the variable the error names; "" for none
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:x", "SMS_GATEWAY_URL": "https://sms.example"}, "CODE_SECRET"},
+		{map[string]string{"VK_APP_SECRET": "vk", "SMS_GATEWAY_URL": "https://sms.example"}, "CODE_SECRET"},
+		{map[string]string{"SMS_GATEWAY_URL": "https://sms.example"}, "CODE_SECRET"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:x", "CODE_SECRET": secret}, "SMS_GATEWAY_URL"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:x", "CODE_SECRET": secret, "SMS_DEV_LOG": "true"}, ""},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:x", "CODE_SECRET": secret, "SMS_GATEWAY_URL": "https://sms.example"}, ""},
+	}
+	for _, tt := range tests {
+		_, err := Load(env(tt.env))
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("Load(%v) = %v, want an error naming %q", tt.env, err, tt.want)
+		}
+	}
+	c, err := Load(env(map[string]string{"OTP_PHONE_PREFIXES": "+79, +7495"}))
+	if err != nil || strings.Join(c.PhonePrefixes, "|") != "+79|+7495" {
+		t.Errorf("OTP_PHONE_PREFIXES = %v, %v", c.PhonePrefixes, err)
+	}
+}
+
+// MINIAPP_DEV opens any member's account without a signature: never where a platform can reach the page.
+func TestMiniAppDevRefusedWithRealPlatforms(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "VK_APP_SECRET"} {
+		_, err := Load(env(map[string]string{"MINIAPP_DEV": "1", name: "123:secret"}))
+		if err == nil || !strings.Contains(err.Error(), "MINIAPP_DEV") {
+			t.Errorf("Load(MINIAPP_DEV=1, %s set) = %v, want a refusal naming MINIAPP_DEV", name, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"MINIAPP_DEV": "1"}))
+	if err != nil || !c.MiniAppDev {
+		t.Errorf("Load(MINIAPP_DEV=1) = %+v, %v; want development mode on", c.MiniAppDev, err)
+	}
+}
+
 func TestConfigLogRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"INGEST_TOKEN": "ingest-secret", "TELEGRAM_BOT_TOKEN": "123:bot-secret",
-		"DATABASE_URL": "postgres://u:db-secret@h:5432/d",
+		"DATABASE_URL": "postgres://u:db-secret@h:5432/d", "VK_APP_SECRET": "vk-secret",
+		"CODE_SECRET": "code-secret-code-secret-code-secret", "SMS_GATEWAY_URL": "https://sms.example/send",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
-	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret"} {
+	for _, secret := range []string{"ingest-secret", "bot-secret", "db-secret", "vk-secret", "code-secret"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("log line leaks %q: %s", secret, buf.String())
 		}

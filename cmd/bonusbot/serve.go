@@ -35,7 +35,11 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 		return err
 	}
 	defer svc.close()
-	srv := newHTTPServer(cfg, log, svc.store, svc.rdb)
+	srv := newHTTPServer(cfg, log, svc.store, svc.rdb, svc.ch.miniApp(svc.store))
+	if cfg.MiniAppDev {
+		log.Warn("MINIAPP_DEV: the Mini App opens any member's account without a signature (development only)",
+			"try", "http://localhost:"+port(cfg.HTTPAddr)+"/app/?dev_user=+79160000001")
+	}
 	if inflight, conns := cfg.IngestMaxInflight, int(svc.pool.Config().MaxConns); inflight > conns/2 {
 		log.Warn("INGEST_MAX_INFLIGHT is over half the Postgres pool: batches may starve the bot", "ingest_max_inflight", inflight, "pool_max_conns", conns)
 	}
@@ -66,8 +70,8 @@ const (
 	shutdownGrace = 10 * time.Second
 )
 
-// newHTTPServer serves /healthz, /readyz and the ingest API on HTTP_ADDR.
-func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client) *http.Server {
+// newHTTPServer serves /healthz, /readyz, the ingest API and the Mini App (app) on HTTP_ADDR.
+func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client, app http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -75,6 +79,9 @@ func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis
 	mux.HandleFunc("GET /readyz", readyz(store.Pool(), rdb, log))
 	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{
 		MaxInflight: cfg.IngestMaxInflight, Timeout: cfg.RequestTimeout, BatchTimeout: cfg.IngestTimeout}))
+	mux.Handle("/app/", app)
+	mux.Handle("/app", app)
+	mux.Handle("/api/miniapp/", app)
 	return &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           mux,
@@ -173,6 +180,11 @@ func readyz(pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) http.Handle
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(resp) // the status is already sent; a write error means the prober left
 	}
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr) // Load checked it
+	return p
 }
 
 // serveHTTP runs srv until ctx ends, then drains: requests in flight get grace to finish, then their

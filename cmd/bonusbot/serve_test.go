@@ -124,7 +124,7 @@ func TestHTTPServerLimits(t *testing.T) {
 	store := ledgertest.NewStore(t, nil, ledger.Options{})
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	t.Cleanup(func() { rdb.Close() })
-	srv := newHTTPServer(cfg, slog.New(slog.DiscardHandler), store, rdb)
+	srv := newHTTPServer(cfg, slog.New(slog.DiscardHandler), store, rdb, http.NotFoundHandler())
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.WriteTimeout <= cfg.IngestTimeout {
 		t.Errorf("server limits: header %v, read %v, idle %v, write %v; want all set, write beyond INGEST_TIMEOUT %v",
 			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout, srv.WriteTimeout, cfg.IngestTimeout)

@@ -143,11 +143,12 @@ func TestAccrualsBadRequests(t *testing.T) {
 	ledgertest.CheckInvariants(t, b.store.Pool())
 }
 
-// TestAccrualsConcurrentBatches sends overlapping batches at once: every event applies exactly once.
+// TestAccrualsConcurrentBatches sends overlapping batches at once (all admitted: the cap on batches in
+// flight has its own test): every event applies exactly once.
 func TestAccrualsConcurrentBatches(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
 	const batches, perBatch, phones = 6, 60, 5
+	b := setupWith(t, ingest.Options{MaxInflight: batches})
 	var wg sync.WaitGroup
 	results := make([]accrualsResp, batches)
 	for k := range batches {

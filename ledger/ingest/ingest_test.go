@@ -24,12 +24,14 @@ type testBundle struct {
 	srv   *httptest.Server
 }
 
-func setup(t *testing.T) *testBundle {
+func setup(t *testing.T) *testBundle { return setupWith(t, ingest.Options{}) }
+
+func setupWith(t *testing.T, opts ingest.Options) *testBundle {
 	t.Helper()
 	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
 	store := ledgertest.NewStore(t, clock, ledger.Options{})
 	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
-	srv := httptest.NewServer(ingest.New(store, token, log, ingest.Options{}))
+	srv := httptest.NewServer(ingest.New(store, token, log, opts))
 	t.Cleanup(srv.Close)
 	return &testBundle{store: store, srv: srv}
 }

@@ -1,0 +1,121 @@
+package miniapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"bonusbot/bot/miniapp/miniapptest"
+	"bonusbot/ledger"
+)
+
+// TestPageInABrowser opens the page in headless Chromium as a Telegram user (window.Telegram.WebApp is
+// a stub carrying signed initData: Telegram's script cannot load offline), sees the balance, opens the
+// forecast chart, redeems an item, sees the new balance and switches to English.
+func TestPageInABrowser(t *testing.T) {
+	t.Parallel()
+	if _, err := miniapptest.Chromium(); err != nil {
+		t.Skipf("no browser on this machine, so the page is not tried in one: %v", err)
+	}
+	f := setup(t, Options{})
+	f.member(t, 501, "+79160000001", 1261)
+	if _, err := f.store.Accrue(ctx, ledger.Event{ID: "old", Phone: "+79160000001", Category: "referral",
+		OccurredAt: f.clock.Now().AddDate(0, -11, 0)}); err != nil { // 50 points that burn next month
+		t.Fatal(err)
+	}
+	if err := f.store.UpsertItems(ctx, []ledger.Item{{Code: "22", Category: "sms", TitleRU: "50 SMS", TitleEN: "50 SMS", Cost: 170, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	tg := &miniapptest.Telegram{ColorScheme: "light",
+		InitData: signTelegram(testToken, telegramFields(`{"id":501,"first_name":"Анна","language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
+	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	tab, stop := context.WithTimeout(tab, 90*time.Second)
+	defer stop()
+
+	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "1\u00a0311\u00a0баллов")
+	waitText(t, tab, "#burn", "Ближайшее сгорание: 50\u00a0баллов — 2\u00a0января\u00a02027 (через 31\u00a0день).")
+
+	run(t, tab, "forecast", chromedp.Click(`[data-go="forecast"]`), chromedp.WaitVisible(`svg.chart rect.bar[data-month="2027-01"]`))
+	waitText(t, tab, ".total", "Всего: 50\u00a0баллов.") // today's 1 261 burn in December 2027, past the chart
+	if bars := count(t, tab, "svg.chart rect.bar"); bars != 1 {
+		t.Errorf("chart has %d bars, want January's alone", bars)
+	}
+
+	run(t, tab, "catalogue", chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="catalog"]`), chromedp.Click(`[data-go="catalog"]`),
+		chromedp.WaitVisible(`.row[data-code="22"]`), chromedp.Click(`.row[data-code="22"]`), chromedp.WaitVisible(".confirm"))
+	waitText(t, tab, ".confirm", "Обменять 170\u00a0баллов на «50 SMS»? После обмена останется 1\u00a0141\u00a0балл.")
+	run(t, tab, "redeem", chromedp.Click("#main"), chromedp.WaitVisible("#done"))
+	waitText(t, tab, "#done", "Готово! «50 SMS» ваше, списано 170\u00a0баллов. Осталось 1\u00a0141\u00a0балл.")
+	run(t, tab, "home", chromedp.Click("#main"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "1\u00a0141\u00a0балл")
+
+	run(t, tab, "English", chromedp.Click(`[data-go="settings"]`), chromedp.WaitVisible(`[data-lang="en"]`), chromedp.Click(`[data-lang="en"]`))
+	waitText(t, tab, "#title", "⚙️ Settings")
+	run(t, tab, "home in English", chromedp.Click("#back"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "1,141\u00a0points")
+
+	if b, err := f.store.Balance(ctx, 1); err != nil || b.Points != 1141 {
+		t.Errorf("ledger balance = %+v, %v; want 1141 after one redeem", b, err)
+	}
+}
+
+func run(t *testing.T, tab context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tab, actions...); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// waitText waits until sel's text is want, and fails with what it was when the tab's time runs out.
+func waitText(t *testing.T, tab context.Context, sel, want string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e !== null && e.textContent === %q; })()`, sel, want)
+	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js)); err != nil {
+		got, _ := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || "(no element)"`, sel)))
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = errors.New("timed out")
+		}
+		t.Fatalf("%s: text = %q, want %q (%v)", sel, got, want, err)
+	}
+}
+
+func count(t *testing.T, tab context.Context, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(tab, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A page left open past MINIAPP_MAX_AGE says so and asks to be reopened, without waiting for a tap.
+func TestPageSaysWhenItsLaunchExpires(t *testing.T) {
+	t.Parallel()
+	if _, err := miniapptest.Chromium(); err != nil {
+		t.Skipf("no browser on this machine, so the page is not tried in one: %v", err)
+	}
+	f := setup(t, Options{MaxAge: time.Hour})
+	f.member(t, 501, "+79160000001", 10)
+	signed := f.clock.Now().Add(-time.Hour + 2*time.Second) // valid for two more seconds
+	tg := &miniapptest.Telegram{InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, signed))}
+	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	tab, stop := context.WithTimeout(tab, 60*time.Second)
+	defer stop()
+	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#fatal", "Страница открыта слишком давно. Закройте её и откройте снова из чата с ботом.")
+}

@@ -1,0 +1,37 @@
+package miniapp
+
+import (
+	"net/http"
+
+	"bonusbot/dialogs"
+)
+
+type redeemRequest struct {
+	Code string `json:"code"`
+	Cost int64  `json:"cost"` // optional: the price the page showed; a changed price spends nothing
+}
+
+type redeemResponse struct {
+	OrderID int64  `json:"order_id"`
+	Balance int64  `json:"balance"`
+	Message string `json:"message"` // the chat's «Готово! …»
+}
+
+// postRedeem orders an item. The Idempotency-Key header makes a retry return the first order.
+func (h *Handler) postRedeem(w http.ResponseWriter, r *request) {
+	key, ok := h.idempotencyKey(w, r)
+	if !ok {
+		return
+	}
+	var req redeemRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	o, it, err := h.engine.Redeem(r.Context(), r.visitor, r.link, req.Code, req.Cost, key)
+	if err != nil {
+		h.refuse(w, r, err)
+		return
+	}
+	h.writeJSON(w, r.Request, http.StatusOK, redeemResponse{OrderID: o.ID, Balance: o.Balance,
+		Message: h.texts.Render(r.lang, dialogs.T("redeem.done", "Title", dialogs.ItemTitle(r.lang, it), "Cost", o.Cost, "Balance", o.Balance))})
+}

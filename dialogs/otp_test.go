@@ -1,0 +1,150 @@
+package dialogs_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"bonusbot/dialogs"
+	"bonusbot/ledger/ledgertest"
+)
+
+func share(phone string, id int64) dialogs.Input {
+	return dialogs.Input{Contact: &dialogs.Contact{Phone: phone, UserID: id}}
+}
+
+// Codes go only to the operator's mobile numbers, whoever asks and however.
+func TestCodesOnlyToTheOperatorsNumbers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+74951234567", 10) // a Moscow landline in the programme
+	b.member(t, "+79161234567", 10)
+	u := b.user(t, 200)
+	want(t, u.send(share("+74951234567", 200)), "code.phone_range")
+	u.link("+79161234567")
+	want(t, u.press("1:add"), "add.ask")
+	want(t, u.say("+1 202 555 0143"), "code.phone_range")
+	for _, m := range b.sms.Sent() {
+		if m.To != "+79161234567" {
+			t.Errorf("a code went to %s", m.To)
+		}
+	}
+}
+
+// A pending code belongs to whoever asked: another user is told to wait and does not replace it.
+func TestPendingCodeBelongsToItsAsker(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	owner, intruder := b.user(t, 201), b.user(t, 202)
+	want(t, owner.send(share("+79161234567", 201)), "code.sent")
+	code := b.sms.LastCode("+79161234567")
+	b.clock.Add(2 * time.Minute) // past the resend pause, inside the code's five minutes
+	r := intruder.send(share("+79161234567", 202))
+	if got := want(t, r, "code.too_soon").Lines[0].Args["Seconds"]; got != int64(180) {
+		t.Errorf("the intruder waits %v s, want 180 (until the owner's code expires)", got)
+	}
+	if n := len(b.sms.Sent()); n != 1 {
+		t.Errorf("%d SMS sent, want the owner's alone", n)
+	}
+	want(t, owner.say(code), "link.done")
+}
+
+// Per phone, from all users together, ten codes a local day. (The hourly limits are redis_rate's, on
+// Redis's own clock, so they are lifted here to let the test's clock run through the day.)
+func TestCodesPerPhonePerDay(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, dialogs.Options{CodesPerHour: 100})
+	b.member(t, "+79161234567", 10)
+	sent := 0
+	for i := range 12 {
+		u := b.user(t, int64(300+i)) // a different user each time: the phone's count is shared
+		if ids(u.send(share("+79161234567", u.id)))[0] == "code.sent" {
+			sent++
+		}
+		b.clock.Add(5*time.Minute + time.Second) // the last user's code has expired
+	}
+	if sent != 10 {
+		t.Errorf("%d codes sent to one phone in a day, want 10", sent)
+	}
+	b.clock.Set(time.Date(2026, 3, 15, 0, 0, 1, 0, ledgertest.Moscow))
+	want(t, b.user(t, 399).send(share("+79161234567", 399)), "code.sent")
+}
+
+// A user may have codes sent to at most three numbers a day that are not members yet.
+func TestNewNumbersPerUserPerDay(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, dialogs.Options{CodesPerHour: 100})
+	b.member(t, "+79161234567", 10)
+	u := b.user(t, 210)
+	u.link("+79161234567")
+	for i := range 3 {
+		want(t, u.press("1:add"), "add.ask")
+		want(t, u.say(fmt.Sprintf("+7916765432%d", i)), "code.sent")
+		u.cmd("cancel")
+	}
+	want(t, u.press("1:add"), "add.ask")
+	want(t, u.say("+79167654329"), "code.limit")
+	u.cmd("cancel")
+	b.clock.Add(24 * time.Hour)
+	want(t, u.press("1:add"), "add.ask")
+	want(t, u.say("+79167654329"), "code.sent")
+}
+
+// Twenty wrong codes in a day lock the user (not the phone) out of codes until the next local day.
+func TestWrongCodesPerUserPerDay(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, dialogs.Options{CodesPerHour: 100}) // 12:00 Moscow
+	b.member(t, "+79161234567", 10)
+	u := b.user(t, 220)
+	midnight := time.Date(2026, 3, 15, 0, 0, 0, 0, ledgertest.Moscow)
+	wrongs := 0
+	for range 5 {
+		want(t, u.send(share("+79161234567", 220)), "code.sent")
+		wrong := fmt.Sprintf("%06d", (atoi(b.sms.LastCode("+79161234567"))+1)%1_000_000)
+		for range 4 { // one short of killing the code
+			r := u.say(wrong)
+			wrongs++
+			if wrongs == 20 {
+				if got, until := want(t, r, "code.locked").Lines[0].Args["Minutes"], int64(math.Ceil(midnight.Sub(b.clock.Now()).Minutes())); got != until {
+					t.Errorf("locked for %v min, want %d (until midnight)", got, until)
+				}
+			}
+		}
+		b.clock.Add(61 * time.Second)
+	}
+	b.member(t, "+79169876543", 10)
+	want(t, u.send(share("+79169876543", 220)), "code.locked")
+	b.clock.Add(12 * time.Hour)
+	want(t, u.send(share("+79169876543", 220)), "code.sent")
+}
+
+// Redis keeps a code only as an HMAC under the server's secret, so a copy of Redis gives no code away.
+func TestCodesAreKeptAsHMAC(t *testing.T) {
+	t.Parallel()
+	secret := []byte("a-secret-only-the-server-knows")
+	b := setupWith(t, dialogs.Options{CodeSecret: secret})
+	b.member(t, "+79161234567", 10)
+	u := b.user(t, 230)
+	want(t, u.send(share("+79161234567", 230)), "code.sent")
+	code := b.sms.LastCode("+79161234567")
+	stored, err := b.rdb.HGetAll(context.Background(), b.prefix+"otp:code:+79161234567").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("+79161234567|" + code))
+	if stored["hash"] != hex.EncodeToString(m.Sum(nil)) || stored["salt"] != "" {
+		t.Errorf("stored %v, want the HMAC of the code under the secret and nothing else of it", stored)
+	}
+	for k, v := range stored {
+		if v == code {
+			t.Errorf("field %s holds the code in clear", k)
+		}
+	}
+}
