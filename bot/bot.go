@@ -46,6 +46,7 @@ type Options struct {
 	PollTimeout time.Duration // long-poll duration (50 s)
 	MiniAppURL  string        // the Mini App's public address; empty: no menu button and no /app
 	HTTPClient  *http.Client
+	Support     Support // the relay to human agents (bot/support); nil without SUPPORT_CHAT_ID
 }
 
 func (o *Options) defaults() {
@@ -108,7 +109,7 @@ func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links
 		// Unbuffered: the library confirms a batch (the next getUpdates' offset) once it has handed the
 		// batch over, so an update must never sit in a buffer that a shutdown would drop.
 		tg.WithUpdatesChannelCap(0),
-		tg.WithAllowedUpdates(tg.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		tg.WithAllowedUpdates(allowedUpdates),
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram", "err", err) }),
 		tg.WithCheckInitTimeout(10*time.Second),
 	)
@@ -148,6 +149,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("telegram lease lost; waiting to poll again")
 	}
 }
+
+// allowedUpdates are the updates the bot asks Telegram for; agents' edits of their answers are edited messages.
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery}
 
 // Notify sends a text to a chat (a gift notice); it is notify.Chat.
 func (b *Bot) Notify(ctx context.Context, chatID int64, text string) error {

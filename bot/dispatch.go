@@ -65,6 +65,8 @@ func chatID(u *models.Update) int64 {
 	switch {
 	case u.Message != nil:
 		return u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
 	case u.CallbackQuery != nil:
 		switch m := u.CallbackQuery.Message; {
 		case m.Message != nil:

@@ -18,6 +18,9 @@ import (
 // replaces the message whose button was pressed (catalogue pages), the rest are new messages.
 func (b *Bot) render(ctx context.Context, chat int64, editID int, r dialogs.Reply) error {
 	for _, o := range r.Outputs {
+		if o.Relay != nil {
+			b.relay(ctx, chat, *o.Relay)
+		}
 		if len(o.Lines) == 0 {
 			continue
 		}

@@ -71,6 +71,14 @@ func sender(u *models.Update) *models.User {
 }
 
 func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
+	if b.opts.Support != nil { // agents' traffic: the support group, and messages they forward to the bot
+		if handled, err := b.opts.Support.Agent(ctx, u); handled || err != nil {
+			return err
+		}
+	}
+	if u.Message == nil && u.CallbackQuery == nil {
+		return nil // a subscriber's edit: what was said has been answered
+	}
 	from := sender(u)
 	if from == nil || chat == 0 || from.IsBot {
 		return nil // channel posts and the like: not for this bot
@@ -162,7 +170,7 @@ func input(u *models.Update, from *models.User, chat int64) dialogs.Input {
 		return in
 	}
 	m := u.Message
-	in.Forwarded = m.ForwardOrigin != nil
+	in.Forwarded, in.MessageID = m.ForwardOrigin != nil, m.ID
 	if m.Contact != nil {
 		in.Contact = &dialogs.Contact{Phone: m.Contact.PhoneNumber, UserID: m.Contact.UserID}
 		return in

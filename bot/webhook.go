@@ -27,7 +27,7 @@ func (b *Bot) RunWebhook(ctx context.Context, ln net.Listener, url, secret strin
 		b.log.Warn("announcing commands failed", "err", err)
 	}
 	if _, err := b.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: url, SecretToken: secret,
-		AllowedUpdates: []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}}); err != nil {
+		AllowedUpdates: allowedUpdates}); err != nil {
 		srv.Close()
 		return fmt.Errorf("bot: setWebhook: %w", err)
 	}

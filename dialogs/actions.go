@@ -70,7 +70,7 @@ func (e *Engine) StartLink(ctx context.Context, v Visitor, phone string) error {
 		return err
 	}
 	in := e.input(v, e.opts.Now())
-	s := State{Lang: PickLang(v.LangCode), Phone: phone}
+	s := State{Lang: PickLang(v.LangCode), Proving: phone}
 	res, err := e.sendCode(ctx, &s, in, phone)
 	if err != nil && !errors.Is(err, ErrCodeTooSoon) {
 		return codeRefusal(err, res)
@@ -99,7 +99,7 @@ func (e *Engine) ConfirmLink(ctx context.Context, v Visitor, code string) (ledge
 		return ledger.Link{}, fmt.Errorf("dialogs: confirm link: %w", err)
 	}
 	in := e.input(v, e.opts.Now())
-	s := State{Lang: PickLang(v.LangCode), Phone: phone}
+	s := State{Lang: PickLang(v.LangCode), Proving: phone}
 	res, err := e.verifyCode(ctx, &s, in, phone, code)
 	if err != nil {
 		return ledger.Link{}, codeRefusal(err, res)

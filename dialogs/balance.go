@@ -20,7 +20,7 @@ func balanceShow(s State, in Input) (State, []Output) {
 		lines = append(lines, T("balance.debt", "Points", b.Debt))
 	}
 	return s, []Output{Say(lines...).WithButtons(
-		Button{T("button.catalog"), cb("cat")}, Button{T("button.forecast"), cb("fc")})}
+		Button{T("button.catalog"), cb(cbCatalog)}, Button{T("button.forecast"), cb(cbForecast)})}
 }
 
 // DaysUntil counts calendar days from today to date (both midnight UTC).

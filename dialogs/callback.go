@@ -10,36 +10,60 @@ import (
 // the step checks them against the State, so a stale or forged button is refused and changes nothing.
 const callbackVersion = "1"
 
-// Callback kinds and how many arguments each carries.
-var callbackArgs = map[string]int{
-	"cat":  0, // catalogue categories
-	"cg":   2, // category index, page
-	"it":   1, // item card: code
-	"rc":   3, // redeem confirm: code, cost, nonce
-	"gc":   2, // gift confirm: points, nonce
-	"x":    0, // cancel the dialog
-	"bal":  0,
-	"fc":   0, // forecast
-	"h":    1, // history before tx id (0: newest)
-	"lg":   0, // language choice
-	"lang": 1, // set language: ru, en
-	"set":  0, // settings
-	"add":  0, // add a phone
-	"ulq":  0, // ask to unlink
-	"ul":   1, // unlink confirm: nonce
-	"rs":   0, // resend the code
-	"gift": 0,
+// CallbackKind says what a button does; its arguments follow it in the data.
+type CallbackKind string
+
+// Callback kinds; the data of each is its short name, so old buttons stay readable across releases.
+const (
+	cbCatalog   CallbackKind = "cat"  // catalogue categories
+	cbCategory  CallbackKind = "cg"   // category index, page
+	cbItem      CallbackKind = "it"   // item card: code
+	cbRedeem    CallbackKind = "rc"   // redeem confirm: code, cost, nonce
+	cbGift      CallbackKind = "gc"   // gift confirm: points, nonce
+	cbCancel    CallbackKind = "x"    // cancel the dialog
+	cbBalance   CallbackKind = "bal"  // balance
+	cbForecast  CallbackKind = "fc"   // forecast
+	cbHistory   CallbackKind = "h"    // history before tx id (0: newest)
+	cbLanguages CallbackKind = "lg"   // language choice
+	cbLanguage  CallbackKind = "lang" // set language: ru, en
+	cbSettings  CallbackKind = "set"  // settings
+	cbAddPhone  CallbackKind = "add"  // add a phone
+	cbUnlinkAsk CallbackKind = "ulq"  // ask to unlink
+	cbUnlink    CallbackKind = "ul"   // unlink confirm: nonce
+	cbResend    CallbackKind = "rs"   // resend the code
+	cbGiftStart CallbackKind = "gift" // start a gift
+)
+
+// callbackArgs is how many arguments each kind carries.
+var callbackArgs = map[CallbackKind]int{
+	cbCatalog:   0,
+	cbCategory:  2,
+	cbItem:      1,
+	cbRedeem:    3,
+	cbGift:      2,
+	cbCancel:    0,
+	cbBalance:   0,
+	cbForecast:  0,
+	cbHistory:   1,
+	cbLanguages: 0,
+	cbLanguage:  1,
+	cbSettings:  0,
+	cbAddPhone:  0,
+	cbUnlinkAsk: 0,
+	cbUnlink:    1,
+	cbResend:    0,
+	cbGiftStart: 0,
 }
 
 // Callback is parsed callback data.
 type Callback struct {
-	Kind string
+	Kind CallbackKind
 	Args []string
 }
 
 // cb builds callback data; it panics on data over 64 bytes, which is a programming error.
-func cb(kind string, args ...any) string {
-	parts := []string{callbackVersion, kind}
+func cb(kind CallbackKind, args ...any) string {
+	parts := []string{callbackVersion, string(kind)}
 	for _, a := range args {
 		switch v := a.(type) {
 		case string:
@@ -67,7 +91,7 @@ func ParseCallback(data string) (Callback, bool) {
 	if len(parts) < 2 || parts[0] != callbackVersion {
 		return Callback{}, false
 	}
-	n, known := callbackArgs[parts[1]]
+	n, known := callbackArgs[CallbackKind(parts[1])]
 	if !known || len(parts)-2 != n {
 		return Callback{}, false
 	}
@@ -78,7 +102,7 @@ func ParseCallback(data string) (Callback, bool) {
 			return Callback{}, false
 		}
 	}
-	return Callback{Kind: parts[1], Args: parts[2:]}, true
+	return Callback{Kind: CallbackKind(parts[1]), Args: parts[2:]}, true
 }
 
 func (c Callback) int(i int) (int64, bool) {

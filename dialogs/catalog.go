@@ -1,10 +1,6 @@
 package dialogs
 
-import (
-	"strconv"
-
-	"bonusbot/ledger"
-)
+import "bonusbot/ledger"
 
 // Catalogue: categories, then items with cost in pages of PageSize. Navigation edits the same message;
 // an item card is the confirmation of a redeem (see redeem.go).
@@ -22,6 +18,9 @@ func categories(items []ledger.Item) []string {
 	return cats
 }
 
+func showCategories(s State, in Input) (State, []Output) { return catalogCategories(s, in, false) }
+func editCategories(s State, in Input) (State, []Output) { return catalogCategories(s, in, true) }
+
 func catalogCategories(s State, in Input, edit bool) (State, []Output) {
 	r := in.Result
 	if r.Err != nil {
@@ -34,7 +33,7 @@ func catalogCategories(s State, in Input, edit bool) (State, []Output) {
 	out := Say(T("catalog.title"))
 	out.Edit = edit
 	for i, c := range cats {
-		out = out.WithButtons(Button{T("catalog.category."+c, "Fallback", c), cb("cg", i, 0)})
+		out = out.WithButtons(Button{T("catalog.category."+c, "Fallback", c), cb(cbCategory, i, 0)})
 	}
 	return s, []Output{out}
 }
@@ -45,10 +44,12 @@ func categoryPage(s State, c Callback) (State, []Output) {
 	if !ok1 || !ok2 {
 		return stale(s)
 	}
-	return s, []Output{do(Effect{Kind: EffCatalog, Code: strconv.FormatInt(cat, 10), Page: int(page), Then: "catalog.items"})}
+	return s, []Output{do(Effect{Kind: EffCatalog, Then: func(s State, in Input) (State, []Output) {
+		return catalogItems(s, in, int(cat), int(page))
+	}})}
 }
 
-// catalogItems continues EffCatalog for one category; Effect.Code held the category index and Page the page.
+// catalogItems continues EffCatalog for one category (an index into the catalogue's categories) and page.
 func catalogItems(s State, in Input, cat, page int) (State, []Output) {
 	r := in.Result
 	if r.Err != nil {
@@ -74,17 +75,17 @@ func catalogItems(s State, in Input, cat, page int) (State, []Output) {
 		if it.Cost > r.Balance.Points {
 			label = "button.item.locked" // still opens: the card says how many points are missing
 		}
-		out = out.WithButtons(Button{T(label, "Title", title(s, it), "Cost", it.Cost), cb("it", it.Code)})
+		out = out.WithButtons(Button{T(label, "Title", title(s, it), "Cost", it.Cost), cb(cbItem, it.Code)})
 	}
 	var nav []Button
 	if page > 0 {
-		nav = append(nav, Button{T("button.prev"), cb("cg", cat, page-1)})
+		nav = append(nav, Button{T("button.prev"), cb(cbCategory, cat, page-1)})
 	}
 	if page < pages-1 {
-		nav = append(nav, Button{T("button.next"), cb("cg", cat, page+1)})
+		nav = append(nav, Button{T("button.next"), cb(cbCategory, cat, page+1)})
 	}
 	if len(nav) > 0 {
 		out = out.WithButtons(nav...)
 	}
-	return s, []Output{out.WithButtons(Button{T("button.back"), cb("cat")})}
+	return s, []Output{out.WithButtons(Button{T("button.back"), cb(cbCatalog)})}
 }

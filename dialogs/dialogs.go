@@ -28,12 +28,14 @@ type Input struct {
 	Data      string // button (callback) data
 	Contact   *Contact
 	Forwarded bool // the message was forwarded from someone else
+	MessageID int  // the channel's id of the message (0 for a button press), so support can relay it
 	At        time.Time
 	Today     time.Time // At's calendar date in the business time zone, as midnight UTC (set by the Engine)
 
 	// Set by the Engine, not the channel.
-	Nonce  string  // fresh per update, for buttons that must be confirmed once
-	Result *Result // the outcome of the effect a step asked for
+	Nonce   string      // fresh per update, for buttons that must be confirmed once
+	Result  *Result     // the outcome of the effect a step asked for
+	Support SupportInfo // the human support relay as it stands for this input
 }
 
 // Text is a message id with its template arguments; the channel renders it in the user's language.
@@ -78,6 +80,7 @@ type Output struct {
 	Edit     bool  // replace the message whose button was pressed, instead of sending a new one
 	Toast    *Text // the short answer to a button press
 	Do       *Effect
+	Relay    *Relay // a message for the human support agents; the channel delivers it
 }
 
 // Say is a message of one or more lines.
@@ -111,15 +114,17 @@ const (
 
 // State is one user's dialog. The Engine fills the fields tagged "-" from the link on every update.
 type State struct {
-	Step   Step      `json:"step,omitempty"`
-	Until  time.Time `json:"until,omitzero"` // the dialog expires after this instant
-	Nonce  string    `json:"nonce,omitempty"`
-	Lang   string    `json:"lang,omitempty"`
-	Phone  string    `json:"phone,omitempty"` // E.164: the phone being proven, or the gift recipient
-	Points int64     `json:"points,omitempty"`
-	Code   string    `json:"code,omitempty"` // catalogue item being redeemed
-	Adding bool      `json:"adding,omitempty"`
-	Have   int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
+	Step      Step      `json:"step,omitempty"`
+	Until     time.Time `json:"until,omitzero"` // the dialog expires after this instant
+	Nonce     string    `json:"nonce,omitempty"`
+	Lang      string    `json:"lang,omitempty"`
+	Proving   string    `json:"proving,omitempty"`   // E.164: the phone a one-time code was sent to
+	Recipient string    `json:"recipient,omitempty"` // E.164: the gift's recipient
+	Points    int64     `json:"points,omitempty"`
+	Code      string    `json:"code,omitempty"` // catalogue item being redeemed
+	Adding    bool      `json:"adding,omitempty"`
+	Have      int64     `json:"have,omitempty"` // the balance when the gift's recipient was accepted
+	Noted     time.Time `json:"noted,omitzero"` // support: the opening time already announced after hours
 
 	Account int64  `json:"-"` // linked account, 0 when not linked
 	Own     string `json:"-"` // the linked phone
@@ -155,12 +160,11 @@ const (
 // Effect asks the Engine to do Kind, then to call the continuation Then with the Result.
 type Effect struct {
 	Kind   EffectKind
-	Then   string
+	Then   Then
 	Phone  string
 	Code   string
 	Points int64
 	Before int64
-	Page   int
 	Lang   string
 	Key    string // idempotency key of a spend: the nonce of the confirmed dialog
 }

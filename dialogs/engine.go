@@ -65,10 +65,11 @@ type Options struct {
 	CodesPerDay  int              // per phone (10)
 	// NewPhoneCodesPerDay bounds codes a user may have sent to numbers that are not members yet (3).
 	NewPhoneCodesPerDay int
-	WrongCodesPerDay    int      // wrong codes a user may type a day, over all phones (20)
-	PhonePrefixes       []string // codes go only to numbers starting so (the operator's range: +79)
-	CodeSecret          []byte   // keys the codes' HMAC; empty: random for this process (development)
-	ProbesPerDay        int      // lookups of non-members before gifting pauses for the day (5)
+	WrongCodesPerDay    int            // wrong codes a user may type a day, over all phones (20)
+	PhonePrefixes       []string       // codes go only to numbers starting so (the operator's range: +79)
+	CodeSecret          []byte         // keys the codes' HMAC; empty: random for this process (development)
+	ProbesPerDay        int            // lookups of non-members before gifting pauses for the day (5)
+	Support             SupportOptions // the human support relay; zero: /support only says how to reach support
 }
 
 func (o *Options) defaults() {
@@ -89,6 +90,7 @@ func (o *Options) defaults() {
 		rand.Read(o.CodeSecret) // never fails
 	}
 	o.ProbesPerDay = cmpOr(o.ProbesPerDay, 5)
+	o.Support.Idle = cmpOr(o.Support.Idle, 24*time.Hour)
 	if o.Location == nil {
 		o.Location = time.FixedZone("MSK", 3*3600)
 	}
@@ -117,6 +119,7 @@ type Engine struct {
 	log     *slog.Logger
 	opts    Options
 	cache   caches
+	labels  menuLabels
 }
 
 // NewEngine returns an Engine.
@@ -144,6 +147,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	y, m, d := in.At.In(e.opts.Location).Date()
 	in.Today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	in.Nonce = nonce()
+	in.Support = e.supportInfo(in)
 	s, stored, err := e.load(ctx, in)
 	if err != nil {
 		return Reply{}, err
@@ -236,8 +240,12 @@ func (e *Engine) save(ctx context.Context, in Input, s State, stored bool) error
 	var ttl time.Duration
 	switch {
 	case s.Step != StepMenu:
-		s.Until = in.At.Add(e.opts.DialogTTL)
-		ttl = e.opts.DialogTTL + time.Hour
+		life := e.opts.DialogTTL
+		if s.Step == StepSupport { // a subscriber waits for an agent's answer far longer than for a code
+			life = e.opts.Support.Idle
+		}
+		s.Until = in.At.Add(life)
+		ttl = life + time.Hour
 	case !s.Linked():
 		s = State{Lang: s.Lang}
 		ttl = langTTL

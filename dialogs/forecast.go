@@ -14,7 +14,7 @@ func forecastShow(s State, in Input) (State, []Output) {
 	}
 	if len(r.Burns) == 0 {
 		return s, []Output{Say(T("forecast.none", "Days", int64(ForecastDays))).
-			WithButtons(Button{T("button.catalog"), cb("cat")})}
+			WithButtons(Button{T("button.catalog"), cb(cbCatalog)})}
 	}
 	lines := []Text{T("forecast.title", "Days", int64(ForecastDays))}
 	var total int64
@@ -26,9 +26,9 @@ func forecastShow(s State, in Input) (State, []Output) {
 	out := Say(lines...)
 	if it, ok := suggestion(r.Items, total, r.Balance.Points); ok {
 		out.Lines = append(out.Lines, T("forecast.suggest", "Title", title(s, it), "Cost", it.Cost))
-		out = out.WithButtons(Button{T("button.item", "Title", title(s, it), "Cost", it.Cost), cb("it", it.Code)})
+		out = out.WithButtons(Button{T("button.item", "Title", title(s, it), "Cost", it.Cost), cb(cbItem, it.Code)})
 	}
-	return s, []Output{out.WithButtons(Button{T("button.catalog"), cb("cat")})}
+	return s, []Output{out.WithButtons(Button{T("button.catalog"), cb(cbCatalog)})}
 }
 
 // suggestion is the dearest item the burning points pay for alone; failing that, the dearest the

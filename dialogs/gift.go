@@ -19,7 +19,7 @@ func giftStart(s State, in Input) (State, []Output) {
 	s = s.menu()
 	s.Step = StepGiftPhone
 	return s, []Output{Say(T("gift.ask_phone")).WithKeyboard(RemoveKeyboard).
-		WithButtons(Button{T("button.cancel"), cb("x")})}
+		WithButtons(Button{T("button.cancel"), cb(cbCancel)})}
 }
 
 func giftPhone(s State, in Input) (State, []Output) {
@@ -30,7 +30,7 @@ func giftPhone(s State, in Input) (State, []Output) {
 	if phone == s.Own {
 		return s, []Output{Say(T("gift.self"))}
 	}
-	return s, []Output{do(Effect{Kind: EffGiftLookup, Phone: phone, Then: "gift.recipient"})}
+	return s, []Output{do(Effect{Kind: EffGiftLookup, Phone: phone, Then: giftRecipient})}
 }
 
 // giftRecipient continues EffGiftLookup: the number is a member of another account.
@@ -41,8 +41,8 @@ func giftRecipient(s State, in Input) (State, []Output) {
 		}
 		return s, []Output{refuse(err, KeepKeyboard)} // ask again: another number may do
 	}
-	s.Step, s.Phone, s.Have = StepGiftAmount, in.Result.Receipt.ToPhone, in.Result.Balance.Points
-	return s, []Output{Say(T("gift.ask_amount", "Phone", ledger.MaskPhone(s.Phone), "Max", int64(ledger.MaxGift)))}
+	s.Step, s.Recipient, s.Have = StepGiftAmount, in.Result.Receipt.ToPhone, in.Result.Balance.Points
+	return s, []Output{Say(T("gift.ask_amount", "Phone", ledger.MaskPhone(s.Recipient), "Max", int64(ledger.MaxGift)))}
 }
 
 func giftAmount(s State, in Input) (State, []Output) {
@@ -56,8 +56,8 @@ func giftAmount(s State, in Input) (State, []Output) {
 		return s, []Output{Say(T("gift.amount.over_balance", "Have", s.Have))}
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
-	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.MaskPhone(s.Phone), "After", s.Have-n)).WithButtons(
-		Button{T("button.gift_confirm"), cb("gc", n, in.Nonce)}, Button{T("button.cancel"), cb("x")})}
+	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.MaskPhone(s.Recipient), "After", s.Have-n)).WithButtons(
+		Button{T("button.gift_confirm"), cb(cbGift, n, in.Nonce)}, Button{T("button.cancel"), cb(cbCancel)})}
 }
 
 func giftConfirm(s State, c Callback) (State, []Output) {
@@ -65,7 +65,7 @@ func giftConfirm(s State, c Callback) (State, []Output) {
 	if !ok || s.Step != StepGiftConfirm || n != s.Points || c.Args[1] != s.Nonce {
 		return stale(s)
 	}
-	return s.menu(), []Output{do(Effect{Kind: EffGift, Phone: s.Phone, Points: s.Points, Key: s.Nonce, Then: "gift.done"})}
+	return s.menu(), []Output{do(Effect{Kind: EffGift, Phone: s.Recipient, Points: s.Points, Key: s.Nonce, Then: giftDone})}
 }
 
 // giftDone continues EffGift.

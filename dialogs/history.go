@@ -11,6 +11,9 @@ import (
 // HistoryPage is how many operations a history page shows.
 const HistoryPage = 8
 
+func showHistory(s State, in Input) (State, []Output) { return historyPage(s, in, false) }
+func editHistory(s State, in Input) (State, []Output) { return historyPage(s, in, true) }
+
 func historyPage(s State, in Input, edit bool) (State, []Output) {
 	r := in.Result
 	if r.Err != nil {
@@ -28,7 +31,7 @@ func historyPage(s State, in Input, edit bool) (State, []Output) {
 	out := Say(lines...)
 	out.Edit = edit
 	if len(r.Ops) == HistoryPage {
-		out = out.WithButtons(Button{T("button.older"), cb("h", r.Ops[len(r.Ops)-1].TxID)})
+		out = out.WithButtons(Button{T("button.older"), cb(cbHistory, r.Ops[len(r.Ops)-1].TxID)})
 	}
 	return s, []Output{out}
 }

@@ -41,8 +41,8 @@ func sharedContact(s State, in Input) (State, []Output) {
 	if err != nil {
 		return s, []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
 	}
-	s = State{Lang: s.Lang, Phone: phone}
-	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: "code.sent"})}
+	s = State{Lang: s.Lang, Proving: phone}
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: codeSent})}
 }
 
 // addPhone takes a second number for the linked account; it is proven like the first.
@@ -54,15 +54,15 @@ func addPhone(s State, in Input) (State, []Output) {
 	if phone == s.Own {
 		return s.menu(), []Output{Say(T("add.own")).WithKeyboard(MenuKeyboard)}
 	}
-	s.Phone, s.Adding = phone, true
-	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: "code.sent"})}
+	s.Proving, s.Adding = phone, true
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: phone, Then: codeSent})}
 }
 
 func resendCode(s State, in Input) (State, []Output) {
-	if s.Step != StepLinkCode || s.Phone == "" {
+	if s.Step != StepLinkCode || s.Proving == "" {
 		return stale(s)
 	}
-	return s, []Output{do(Effect{Kind: EffSendCode, Phone: s.Phone, Then: "code.sent"})}
+	return s, []Output{do(Effect{Kind: EffSendCode, Phone: s.Proving, Then: codeSent})}
 }
 
 // codeSent continues EffSendCode.
@@ -75,8 +75,8 @@ func codeSent(s State, in Input) (State, []Output) {
 	switch {
 	case r.Err == nil:
 		s.Step = StepLinkCode
-		return s, []Output{Say(T("code.sent", "Phone", ledger.FormatPhone(s.Phone))).
-			WithButtons(Button{T("button.resend"), cb("rs")}).WithKeyboard(RemoveKeyboard)}
+		return s, []Output{Say(T("code.sent", "Phone", ledger.FormatPhone(s.Proving))).
+			WithButtons(Button{T("button.resend"), cb(cbResend)}).WithKeyboard(RemoveKeyboard)}
 	case errors.Is(r.Err, ErrCodeTooSoon): // the last code is still good
 		s.Step = StepLinkCode
 		return s, []Output{Say(T("code.too_soon", "Seconds", int64(r.Code.Wait.Seconds()+0.999)))}
@@ -107,7 +107,7 @@ func linkCode(s State, in Input) (State, []Output) {
 	if len(code) != 6 || strings.IndexFunc(code, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
 		return s, []Output{Say(T("code.format"))}
 	}
-	return s, []Output{do(Effect{Kind: EffVerifyCode, Phone: s.Phone, Code: code, Then: "code.checked"})}
+	return s, []Output{do(Effect{Kind: EffVerifyCode, Phone: s.Proving, Code: code, Then: codeChecked})}
 }
 
 // codeChecked continues EffVerifyCode. On success the Engine has linked the user (or added the phone).
@@ -115,13 +115,13 @@ func codeChecked(s State, in Input) (State, []Output) {
 	r := in.Result
 	switch {
 	case r.Err == nil && s.Adding:
-		return s.menu(), []Output{Say(T("add.done", "Phone", ledger.FormatPhone(s.Phone))).WithKeyboard(MenuKeyboard)}
+		return s.menu(), []Output{Say(T("add.done", "Phone", ledger.FormatPhone(s.Proving))).WithKeyboard(MenuKeyboard)}
 	case r.Err == nil:
-		return s.menu(), []Output{Say(T("link.done", "Phone", ledger.FormatPhone(s.Phone)), T("menu.title")).WithKeyboard(MenuKeyboard)}
+		return s.menu(), []Output{Say(T("link.done", "Phone", ledger.FormatPhone(s.Proving)), T("menu.title")).WithKeyboard(MenuKeyboard)}
 	case errors.Is(r.Err, ErrCodeWrong):
 		return s, []Output{Say(T("code.wrong", "Tries", int64(r.Code.TriesLeft)))}
 	case errors.Is(r.Err, ErrCodeExpired):
-		return s, []Output{Say(T("code.expired")).WithButtons(Button{T("button.resend"), cb("rs")})}
+		return s, []Output{Say(T("code.expired")).WithButtons(Button{T("button.resend"), cb(cbResend)})}
 	case errors.Is(r.Err, ErrCodeLocked):
 		kb := ContactKeyboard
 		if s.Linked() {

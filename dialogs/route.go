@@ -6,6 +6,9 @@ func Handle(s State, in Input) (State, []Output) {
 	if s.Step != StepMenu && in.At.After(s.Until) {
 		return expired(s, in)
 	}
+	if s.Step == StepSupport && s.Linked() {
+		return support(s, in)
+	}
 	if in.Data != "" {
 		return button(s, in)
 	}
@@ -22,7 +25,7 @@ func Handle(s State, in Input) (State, []Output) {
 		return step(s, in)
 	}
 	if code, ok := itemCode(in.Text); ok {
-		return s.menu(), []Output{do(Effect{Kind: EffItem, Code: code, Then: "item.card"})}
+		return s.menu(), []Output{do(Effect{Kind: EffItem, Code: code, Then: showItem})}
 	}
 	return s.menu(), []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
 }
@@ -60,15 +63,15 @@ func runCommand(s State, in Input, cmd string) (State, []Output) {
 	case CmdCancel:
 		return s, []Output{Say(T("dialog.cancelled")).WithKeyboard(MenuKeyboard)}
 	case CmdBalance:
-		return s, []Output{do(Effect{Kind: EffBalance, Then: "balance.show"})}
+		return s, []Output{do(Effect{Kind: EffBalance, Then: balanceShow})}
 	case CmdForecast:
-		return s, []Output{do(Effect{Kind: EffForecast, Then: "forecast.show"})}
+		return s, []Output{do(Effect{Kind: EffForecast, Then: forecastShow})}
 	case CmdCatalog:
-		return s, []Output{do(Effect{Kind: EffCatalog, Then: "catalog.categories"})}
+		return s, []Output{do(Effect{Kind: EffCatalog, Then: showCategories})}
 	case CmdGift:
-		return s, []Output{do(Effect{Kind: EffGiftStart, Then: "gift.start"})}
+		return s, []Output{do(Effect{Kind: EffGiftStart, Then: giftStart})}
 	case CmdHistory:
-		return s, []Output{do(Effect{Kind: EffHistory, Then: "history.page"})}
+		return s, []Output{do(Effect{Kind: EffHistory, Then: showHistory})}
 	case CmdLanguage:
 		return s, []Output{languageChoice()}
 	case CmdSettings:
@@ -76,7 +79,7 @@ func runCommand(s State, in Input, cmd string) (State, []Output) {
 	case CmdHelp:
 		return s, []Output{Say(T("help.text")).WithKeyboard(MenuKeyboard)}
 	case CmdSupport:
-		return s, []Output{Say(T("support.text"))}
+		return supportEnter(s, in)
 	}
 	return s, []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
 }
@@ -90,59 +93,59 @@ func button(s State, in Input) (State, []Output) {
 	}
 	if !s.Linked() {
 		switch c.Kind {
-		case "rs":
+		case cbResend:
 			return resendCode(s, in)
-		case "lang", "lg":
+		case cbLanguage, cbLanguages:
 		default:
 			return unlinked(s, Input{Channel: in.Channel, UserID: in.UserID, At: in.At, Command: CmdStart})
 		}
 	}
 	switch c.Kind {
-	case "cat":
-		return s, []Output{do(Effect{Kind: EffCatalog, Then: "catalog.categories.edit"})}
-	case "cg":
+	case cbCatalog:
+		return s, []Output{do(Effect{Kind: EffCatalog, Then: editCategories})}
+	case cbCategory:
 		return categoryPage(s, c)
-	case "it":
-		return s, []Output{do(Effect{Kind: EffItem, Code: c.Args[0], Then: "item.card.edit"})}
-	case "rc":
+	case cbItem:
+		return s, []Output{do(Effect{Kind: EffItem, Code: c.Args[0], Then: editItem})}
+	case cbRedeem:
 		return redeemConfirm(s, c)
-	case "gc":
+	case cbGift:
 		return giftConfirm(s, c)
-	case "x":
+	case cbCancel:
 		return s.menu(), []Output{Say(T("dialog.cancelled")).WithKeyboard(MenuKeyboard)}
-	case "bal":
-		return s.menu(), []Output{do(Effect{Kind: EffBalance, Then: "balance.show"})}
-	case "fc":
-		return s.menu(), []Output{do(Effect{Kind: EffForecast, Then: "forecast.show"})}
-	case "gift":
-		return s.menu(), []Output{do(Effect{Kind: EffGiftStart, Then: "gift.start"})}
-	case "h":
+	case cbBalance:
+		return s.menu(), []Output{do(Effect{Kind: EffBalance, Then: balanceShow})}
+	case cbForecast:
+		return s.menu(), []Output{do(Effect{Kind: EffForecast, Then: forecastShow})}
+	case cbGiftStart:
+		return s.menu(), []Output{do(Effect{Kind: EffGiftStart, Then: giftStart})}
+	case cbHistory:
 		before, ok := c.int(0)
 		if !ok {
 			return stale(s)
 		}
-		return s, []Output{do(Effect{Kind: EffHistory, Before: before, Then: "history.page.edit"})}
-	case "lg":
+		return s, []Output{do(Effect{Kind: EffHistory, Before: before, Then: editHistory})}
+	case cbLanguages:
 		return s, []Output{languageChoice()}
-	case "lang":
+	case cbLanguage:
 		return setLanguage(s, c)
-	case "set":
+	case cbSettings:
 		return s, []Output{settings()}
-	case "add":
+	case cbAddPhone:
 		s = s.menu()
 		s.Step = StepAddPhone
 		return s, []Output{Say(T("add.ask")).WithKeyboard(RemoveKeyboard)}
-	case "ulq":
+	case cbUnlinkAsk:
 		s = s.menu()
 		s.Step, s.Nonce = StepUnlinkConfirm, in.Nonce
 		return s, []Output{Say(T("unlink.confirm")).WithButtons(
-			Button{T("button.unlink"), cb("ul", in.Nonce)}, Button{T("button.cancel"), cb("x")})}
-	case "ul":
+			Button{T("button.unlink"), cb(cbUnlink, in.Nonce)}, Button{T("button.cancel"), cb(cbCancel)})}
+	case cbUnlink:
 		if s.Step != StepUnlinkConfirm || c.Args[0] != s.Nonce {
 			return stale(s)
 		}
-		return s.menu(), []Output{do(Effect{Kind: EffUnlink, Then: "unlink.done"})}
-	case "rs":
+		return s.menu(), []Output{do(Effect{Kind: EffUnlink, Then: unlinkDone})}
+	case cbResend:
 		return resendCode(s, in)
 	}
 	return stale(s)

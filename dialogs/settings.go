@@ -4,14 +4,14 @@ package dialogs
 
 func settings() Output {
 	return Say(T("settings.title")).
-		WithButtons(Button{T("button.language"), cb("lg")}).
-		WithButtons(Button{T("button.add_phone"), cb("add")}).
-		WithButtons(Button{T("button.unlink_ask"), cb("ulq")})
+		WithButtons(Button{T("button.language"), cb(cbLanguages)}).
+		WithButtons(Button{T("button.add_phone"), cb(cbAddPhone)}).
+		WithButtons(Button{T("button.unlink_ask"), cb(cbUnlinkAsk)})
 }
 
 func languageChoice() Output {
 	return Say(T("language.choose")).WithButtons(
-		Button{T("language.name.ru"), cb("lang", "ru")}, Button{T("language.name.en"), cb("lang", "en")})
+		Button{T("language.name.ru"), cb(cbLanguage, "ru")}, Button{T("language.name.en"), cb(cbLanguage, "en")})
 }
 
 func setLanguage(s State, c Callback) (State, []Output) {
@@ -19,7 +19,7 @@ func setLanguage(s State, c Callback) (State, []Output) {
 	if lang != "ru" && lang != "en" {
 		return stale(s)
 	}
-	return s, []Output{do(Effect{Kind: EffSetLang, Lang: lang, Then: "lang.set"})}
+	return s, []Output{do(Effect{Kind: EffSetLang, Lang: lang, Then: langSet})}
 }
 
 // langSet continues EffSetLang; the Engine has stored the language (on the link, or in the State).

@@ -28,7 +28,7 @@ func firstID(outs []Output) string {
 func TestHandle(t *testing.T) {
 	t.Parallel()
 	gift := linked()
-	gift.Step, gift.Phone, gift.Until, gift.Have = StepGiftAmount, "+79161234501", at.Add(time.Minute), 2000
+	gift.Step, gift.Recipient, gift.Until, gift.Have = StepGiftAmount, "+79161234501", at.Add(time.Minute), 2000
 	confirm := gift
 	confirm.Step, confirm.Points, confirm.Nonce = StepGiftConfirm, 100, "n1"
 	stale := confirm

@@ -42,7 +42,7 @@ var words = map[string]string{
 	"каталог": CmdCatalog, "catalogue": CmdCatalog, "catalog": CmdCatalog,
 	"подарить": CmdGift, "подарок": CmdGift, "gift": CmdGift,
 	"история": CmdHistory, "history": CmdHistory,
-	"поддержка": CmdSupport, "support": CmdSupport,
+	"поддержка": CmdSupport, "support": CmdSupport, "оператор": CmdSupport, "operator": CmdSupport,
 	"настройки": CmdSettings, "settings": CmdSettings,
 	"язык": CmdLanguage, "language": CmdLanguage,
 	"меню": CmdMenu, "menu": CmdMenu, "start": CmdStart, "старт": CmdStart,

@@ -37,6 +37,8 @@ type Options struct {
 	NoGiftLimits bool
 	// OnGift runs inside the gift's transaction, so whatever it writes (a notice job) commits with the gift.
 	OnGift func(ctx context.Context, tx pgx.Tx, g GiftReceipt) error
+	// MaxAdjust bounds one support adjustment either way (SUPPORT_MAX_ADJUST); default 1000.
+	MaxAdjust int64
 }
 
 // Store is the ledger on Postgres. Each exported method is one business operation in one transaction.
@@ -60,6 +62,9 @@ func NewStore(pool *pgxpool.Pool, opts Options) *Store {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxAdjust <= 0 {
+		opts.MaxAdjust = DefaultMaxAdjust
 	}
 	s := &Store{pool: pool, opts: opts}
 	s.gifts = &giftQueue{store: s}

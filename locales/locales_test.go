@@ -148,7 +148,10 @@ func TestEveryIDRenders(t *testing.T) {
 			args := map[string]any{"Points": int64(1), "Cost": int64(1), "After": int64(1), "Balance": int64(1), "Missing": int64(1),
 				"Days": int64(1), "On": time.Now(), "At": time.Now(), "Max": int64(3000), "Page": int64(1), "Pages": int64(1),
 				"Phone": "+7 916 ***-**-67", "Title": "100 SMS", "Category": "SMS", "Code": "123456", "Kind": "gift",
-				"Tries": int64(4), "Have": int64(10), "Seconds": int64(40), "Minutes": int64(15)}
+				"Tries": int64(4), "Have": int64(10), "Seconds": int64(40), "Minutes": int64(15),
+				// support
+				"Account": int64(12), "Phones": "+7 916 ***-**-67", "Lang": "ru", "Name": "Анна", "ID": int64(3), "Reason": "x",
+				"Tx": int64(99), "Idle": "24h0m0s", "Opens": "09:00", "Tomorrow": true}
 			if got := c.Render(lang, dialogs.Text{ID: id, Args: args}); got == id || strings.Contains(got, "<no value>") {
 				t.Errorf("Render(%s, %s) = %q", lang, id, got)
 			}

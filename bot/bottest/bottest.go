@@ -28,6 +28,8 @@ type Call struct {
 	Markup    string // reply_markup as JSON
 	Data      map[string]string
 	At        time.Time
+	Thread    int             // message_thread_id: the forum topic it went to (0: none, or General)
+	Source    *models.Message // copyMessage: the message copied, as it was pushed
 }
 
 // Server is the fake Bot API.
@@ -47,6 +49,7 @@ type Server struct {
 	changed  chan struct{} // closed and replaced on every change
 	failures []failure
 	polls    int
+	forum    // topics, members and pushed messages (forum.go)
 }
 
 type failure struct {
@@ -100,13 +103,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, f.code, body)
 		return
 	}
+	if s.serveForum(w, method, chat, data) {
+		return
+	}
 	switch method {
 	case "getMe":
 		ok200(w, map[string]any{"id": 1, "is_bot": true, "first_name": "bonusbot", "username": "bonusbot"})
 	case "getUpdates":
 		s.getUpdates(w, r, data)
-	case "sendMessage", "editMessageText":
-		c := Call{Method: method, ChatID: chat, Text: data["text"], Markup: data["reply_markup"], Data: data, At: time.Now()}
+	case "sendMessage", "editMessageText", "editMessageCaption":
+		c := Call{Method: method, ChatID: chat, Text: cmpOr(data["text"], data["caption"]), Markup: data["reply_markup"], Data: data, At: time.Now()}
+		c.Thread, _ = strconv.Atoi(data["message_thread_id"])
 		s.mu.Lock()
 		if method == "sendMessage" {
 			s.msgID++
@@ -117,7 +124,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.record(c)
 		s.mu.Unlock()
 		ok200(w, map[string]any{"message_id": c.MessageID, "date": time.Now().Unix(), "text": c.Text,
-			"chat": map[string]any{"id": chat, "type": "private"}})
+			"chat": map[string]any{"id": chat, "type": chatType(chat)}})
 	default: // answerCallbackQuery, setMyCommands, sendChatAction, …
 		s.mu.Lock()
 		s.record(Call{Method: method, ChatID: chat, Text: data["text"], Data: data, At: time.Now()})
@@ -135,7 +142,7 @@ func (s *Server) record(c Call) {
 		return
 	}
 	s.all = append(s.all, c)
-	if c.Method == "sendMessage" || c.Method == "editMessageText" {
+	if queued[c.Method] {
 		s.calls[c.ChatID] = append(s.calls[c.ChatID], c)
 	}
 	s.notify()
@@ -202,6 +209,24 @@ func reply(w http.ResponseWriter, code int, body any) {
 	json.NewEncoder(w).Encode(body)
 }
 
+// queued are the calls Next returns: what a chat's members would see.
+var queued = map[string]bool{"sendMessage": true, "editMessageText": true, "editMessageCaption": true, "copyMessage": true,
+	"createForumTopic": true, "closeForumTopic": true, "reopenForumTopic": true}
+
+func chatType(chat int64) string {
+	if chat < 0 {
+		return "supergroup"
+	}
+	return "private"
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // Push queues an update for getUpdates and returns its id.
 func (s *Server) Push(u *models.Update) int64 {
 	s.mu.Lock()
@@ -229,17 +254,30 @@ func (u *User) from() *models.User {
 
 func (u *User) message(m *models.Message) {
 	m.From, m.Chat, m.Date = u.from(), models.Chat{ID: u.ID, Type: models.ChatTypePrivate}, int(time.Now().Unix())
+	u.s.keep(m)
 	u.s.Push(&models.Update{Message: m})
 }
 
-// Say sends text; a leading "/word" is marked as a command, as Telegram does.
-func (u *User) Say(text string) {
+// Send sends m (a photo, a sticker, a location…) from the user's private chat and returns its id.
+func (u *User) Send(m *models.Message) int {
+	u.message(m)
+	return m.ID
+}
+
+// Say sends text; a leading "/word" is marked as a command, as Telegram does. It returns the message's id.
+func (u *User) Say(text string) int {
+	m := textMessage(text)
+	u.message(m)
+	return m.ID
+}
+
+func textMessage(text string) *models.Message {
 	m := &models.Message{Text: text}
 	if strings.HasPrefix(text, "/") {
 		cmd, _, _ := strings.Cut(text, " ")
 		m.Entities = []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: len(utf16.Encode([]rune(cmd)))}}
 	}
-	u.message(m)
+	return m
 }
 
 // Share sends a contact card: owner is whose number it is (0: not a Telegram user).

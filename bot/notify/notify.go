@@ -118,12 +118,26 @@ type Client struct {
 	river *river.Client[pgx.Tx]
 }
 
-// NewClient returns a River client on pool; w nil means insert-only.
-func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger) (*Client, error) {
+// Jobs are another part's River jobs, worked by the same client: one client per process, so River's
+// one leader schedules every periodic job (a second client would compete for leadership).
+type Jobs struct {
+	Add      func(*river.Workers) // registers the part's workers
+	Periodic []*river.PeriodicJob
+}
+
+// NewClient returns a River client on pool working gift notices (w) and the jobs of other parts;
+// with neither it only inserts.
+func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*Client, error) {
 	cfg := &river.Config{Logger: log}
-	if w != nil {
+	if w != nil || len(more) > 0 {
 		workers := river.NewWorkers()
-		river.AddWorker(workers, w)
+		if w != nil {
+			river.AddWorker(workers, w)
+		}
+		for _, j := range more {
+			j.Add(workers)
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, j.Periodic...)
+		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
 	}
@@ -144,6 +158,14 @@ func (c *Client) OnGift(ctx context.Context, tx pgx.Tx, g ledger.GiftReceipt) er
 	}
 	if _, err := c.river.InsertTx(ctx, tx, args, nil); err != nil {
 		return fmt.Errorf("notify: insert gift notice: %w", err)
+	}
+	return nil
+}
+
+// Insert adds a job outside any transaction (a test runs a sweep now).
+func (c *Client) Insert(ctx context.Context, args river.JobArgs) error {
+	if _, err := c.river.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("notify: insert %s: %w", args.Kind(), err)
 	}
 	return nil
 }

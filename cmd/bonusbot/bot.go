@@ -16,6 +16,7 @@ import (
 	"bonusbot/bot/miniapp"
 	"bonusbot/bot/notify"
 	"bonusbot/bot/sms"
+	"bonusbot/bot/support"
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
 	"bonusbot/locales"
@@ -35,6 +36,7 @@ type channels struct {
 	notices *notify.Client
 	chats   map[string]notify.Chat
 	engine  *dialogs.Engine
+	desk    *support.Desk // the relay to human agents; nil without SUPPORT_CHAT_ID or Telegram
 }
 
 // newChannels applies River's migrations and prepares everything but the Store, which needs
@@ -57,16 +59,20 @@ func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpoo
 	} else {
 		c.sms = sms.NewGateway(cfg.SMSGatewayURL, nil)
 	}
-	reader := ledger.NewStore(pool, c.storeOptions()) // the worker only reads links
+	reader := ledger.NewStore(pool, c.storeOptions()) // the workers gift nothing: no notice hook needed
 	w := notify.NewWorker(reader, c.chats, c.sms, texts, log)
-	if c.notices, err = notify.NewClient(pool, w, log); err != nil {
+	var jobs []notify.Jobs
+	if c.desk = newDesk(cfg, reader, texts, log); c.desk != nil {
+		jobs = append(jobs, c.desk.Jobs())
+	}
+	if c.notices, err = notify.NewClient(pool, w, log, jobs...); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 func (c *channels) storeOptions() ledger.Options {
-	return ledger.Options{Location: c.cfg.Location, Expiry: c.cfg.Expiry}
+	return ledger.Options{Location: c.cfg.Location, Expiry: c.cfg.Expiry, MaxAdjust: c.cfg.Support.MaxAdjust}
 }
 
 // attach returns the Store whose gifts enqueue notices, and builds the dialogs engine on it.
@@ -75,7 +81,7 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	opts.OnGift = c.notices.OnGift
 	store := ledger.NewStore(pool, opts)
 	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
-		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL,
+		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL, Support: c.supportOptions(),
 			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes})
 	return store
 }
@@ -92,12 +98,19 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	var tgBot *bot.Bot
 	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
 		var err error
-		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, bot.Options{Prefix: redisPrefix,
-			Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate, MiniAppURL: c.cfg.MiniAppURL})
+		opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate,
+			MiniAppURL: c.cfg.MiniAppURL}
+		if c.desk != nil {
+			opts.Support = c.desk
+		}
+		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, opts)
 		if err != nil {
 			return err
 		}
 		c.chats[bot.Channel] = tgBot // before the notice workers start reading the map
+		if c.desk != nil {
+			c.desk.Attach(tgBot) // before River works the idle sweep
+		}
 	}
 	if err := c.notices.Start(ctx); err != nil {
 		return fmt.Errorf("notices: %w", err)
@@ -115,6 +128,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 			c.log.Info("console closed; the server keeps running")
 		}()
 	}
+	stopDesk := c.runDesk(ctx)
 	var runErr error
 	switch {
 	case tgBot != nil && c.cfg.BotMode == "webhook":
@@ -134,5 +148,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	return errors.Join(runErr, c.notices.Stop(stopCtx))
+	stopErr := c.notices.Stop(stopCtx)
+	stopDesk() // last: Telegram's updates in hand and River's jobs may have queued posts for the group
+	return errors.Join(runErr, stopErr)
 }

@@ -46,6 +46,8 @@ type Config struct {
 	MiniAppRate   int           // Mini App API requests a user may make a minute
 	MiniAppDev    bool          // development: /app/?dev_user=+7… opens the page as that member
 	VKAppSecret   string        // verifies VK Mini App launch parameters; empty: VK launches are refused
+
+	Support SupportConfig // SUPPORT_*: the relay to human agents (config_support.go)
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -108,6 +110,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if err := c.loadCodes(get); err != nil {
+		return Config{}, err
+	}
+	if c.Support, err = loadSupport(getenv); err != nil {
 		return Config{}, err
 	}
 	return c, nil
@@ -284,6 +289,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("code_secret", codeSecret),
 		slog.String("otp_phone_prefixes", strings.Join(c.PhonePrefixes, ",")),
 		slog.Bool("sms_dev_log", c.SMSDevLog),
+		slog.Any("support", c.Support),
 	)
 }
 
