@@ -43,7 +43,21 @@ func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
 	if u.CallbackQuery != nil {
 		b.answer(ctx, u.CallbackQuery.ID, "") // or the button keeps spinning
 	}
-	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T("error.internal")), nil)
+	msg := "error.internal"
+	if b.redisDown(ctx) {
+		// Every dialog step needs its state in Redis: say the bot is temporarily unavailable, not that
+		// something went wrong with what the subscriber did.
+		msg = "error.unavailable"
+	}
+	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T(msg)), nil)
+}
+
+// redisDown pings Redis, after a failed update only, with a second of its own even if the update's
+// time is up.
+func (b *Bot) redisDown(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return b.rdb.Ping(ctx).Err() != nil
 }
 
 func sender(u *models.Update) *models.User {

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
 	"bonusbot/bot/bottest"
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
+	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
 )
@@ -82,5 +84,50 @@ func TestWebhook(t *testing.T) {
 	calls := srv.Calls("setWebhook")
 	if len(calls) != 1 || calls[0].Data["url"] != "https://bot.example/telegram" || calls[0].Data["secret_token"] != "s3cret" {
 		t.Errorf("setWebhook calls = %+v", calls)
+	}
+}
+
+// TestRedisDownIsTemporarilyUnavailable: a message that cannot be answered because Redis (every
+// dialog's state) is down gets "temporarily unavailable", not "something went wrong".
+func TestRedisDownIsTemporarilyUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := bottest.New(t)
+	store := ledgertest.NewStore(t, nil, ledger.Options{})
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialerRetries: 1}) // nothing listens on port 1
+	t.Cleanup(func() { down.Close() })
+	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
+	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, down, log, dialogs.Options{Location: ledgertest.Moscow})
+	ctx, cancel := context.WithCancel(context.Background())
+	b, err := bot.New(ctx, engine, texts, engine, down, log, bot.Options{Token: srv.Token, ServerURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.RunWebhook(ctx, ln, "https://bot.example/telegram", "s3cret") }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	body, _ := json.Marshal(&models.Update{ID: 1, Message: &models.Message{Text: "баланс", Date: int(time.Now().Unix()),
+		From: &models.User{ID: 902, LanguageCode: "en"}, Chat: models.Chat{ID: 902, Type: models.ChatTypePrivate}}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", bytes.NewReader(body))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := srv.Next(t, 902).Text, texts.Render("en", dialogs.T("error.unavailable")); got != want {
+		t.Errorf("reply with Redis down = %q, want %q", got, want)
 	}
 }

@@ -68,6 +68,6 @@ func (e *LimitError) Unwrap() error { return e.Rule }
 
 // Support refusals: what an agent's command may meet.
 var (
-	ErrAdjustAmount = errors.New("adjustment must be a non-zero number of points within the per-command limit")
-	ErrNoReason     = errors.New("a reason is required")
+	ErrAdjustAmount = refusal("adjustment must be a non-zero number of points within the per-command limit")
+	ErrNoReason     = refusal("a reason is required")
 )

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
@@ -478,5 +480,29 @@ func TestRefusalTable(t *testing.T) {
 		if !seen[err] {
 			t.Errorf("%v has no row in the refusal table", err)
 		}
+	}
+}
+
+// TestRedisDownIsTemporarilyUnavailable: without Redis the page is told "temporarily unavailable"
+// (503, Retry-After), not "something went wrong"; Postgres alone is not enough to serve it.
+func TestRedisDownIsTemporarilyUnavailable(t *testing.T) {
+	t.Parallel()
+	clock := ledgertest.NewClock(time.Date(2026, 12, 2, 12, 0, 0, 0, ledgertest.Moscow))
+	store := ledgertest.NewStore(t, clock, ledger.Options{})
+	texts, err := locales.New(ledgertest.Moscow, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialerRetries: 1}) // nothing listens on port 1
+	t.Cleanup(func() { down.Close() })
+	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
+	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, down, log, dialogs.Options{Location: ledgertest.Moscow, Now: clock.Now})
+	srv := httptest.NewServer(New(engine, store, texts, down, log, Options{BotToken: testToken, VKSecret: testVKSecret, Now: clock.Now}))
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, store: store, engine: engine, clock: clock}
+	r := f.do(t, http.MethodGet, "/api/miniapp/me", f.tma(42), nil)
+	r.want(t, http.StatusServiceUnavailable, "unavailable")
+	if r.header.Get("Retry-After") == "" || !strings.Contains(r.str("message"), "временно недоступен") {
+		t.Errorf("Redis down: %d %s (Retry-After %q), want the temporarily-unavailable sentence and a Retry-After", r.status, r.raw, r.header.Get("Retry-After"))
 	}
 }

@@ -1,6 +1,7 @@
 package miniapp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -83,10 +84,28 @@ func (h *Handler) refuse(w http.ResponseWriter, r *request, err error) {
 
 func ceil(f float64) int64 { return int64(math.Ceil(f)) }
 
-// fault logs err once, here, and answers 500 with the apology the bot gives.
+// fault logs err once, here, and answers with the apology the bot gives. While Redis does not answer
+// that is 503 "unavailable" with Retry-After: every page call needs it (rate limits, dialog state), so
+// the page can say "temporarily unavailable" rather than "something went wrong", while this replica
+// stays ready for ingest (/readyz). Anything else is 500.
 func (h *Handler) fault(w http.ResponseWriter, r *request, op string, err error) {
 	h.log.ErrorContext(r.Context(), "miniapp: "+op, "channel", r.visitor.Channel, "user_id", r.visitor.UserID, "err", err)
+	if h.redisDown(r.Context()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry.Seconds())))
+		h.writeError(w, r.Request, r.lang, http.StatusServiceUnavailable, "unavailable", "error.unavailable")
+		return
+	}
 	h.writeError(w, r.Request, r.lang, http.StatusInternalServerError, "internal_error", "error.internal")
+}
+
+// unavailableRetry is how long the page is asked to wait while Redis is down.
+const unavailableRetry = 30 * time.Second
+
+// redisDown pings Redis, on a fault only, with a second of its own even if the request's time is up.
+func (h *Handler) redisDown(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return h.rdb.Ping(ctx).Err() != nil
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, lang string, status int, code, msgID string) {

@@ -71,6 +71,7 @@ type Handler struct {
 	ledger  Ledger
 	texts   Texts
 	limiter *redis_rate.Limiter
+	rdb     *redis.Client // asked, after a fault, whether Redis is down (see fault)
 	log     *slog.Logger
 	opts    Options
 	mux     *http.ServeMux
@@ -88,7 +89,7 @@ func New(engine Engine, l Ledger, texts Texts, rdb *redis.Client, log *slog.Logg
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{engine: engine, ledger: l, texts: texts, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
+	h := &Handler{engine: engine, ledger: l, texts: texts, limiter: redis_rate.NewLimiter(rdb), rdb: rdb, log: log, opts: opts,
 		mux: http.NewServeMux()}
 	page, err := fs.Sub(static, "static")
 	if err != nil {

@@ -79,6 +79,7 @@ func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis
 	mux.HandleFunc("GET /readyz", readyz(store.Pool(), rdb, log))
 	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{
 		MaxInflight: cfg.IngestMaxInflight, Timeout: cfg.RequestTimeout, BatchTimeout: cfg.IngestTimeout}))
+	app = withDeadline(app, cfg.RequestTimeout) // the ingest API sets its own, by kind of request
 	mux.Handle("/app/", app)
 	mux.Handle("/app", app)
 	mux.Handle("/api/miniapp/", app)
@@ -93,6 +94,16 @@ func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis
 		IdleTimeout:  idleTimeout,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// withDeadline gives every request to next a server-side deadline d, so a slow database or Redis
+// ends it with an answer instead of holding a goroutine and a connection until the client gives up.
+func withDeadline(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // services are what serve and chat run on: the migrated database, Redis, and the channels with the

@@ -114,7 +114,8 @@ func TestServeDrainsThenCancels(t *testing.T) {
 	}
 }
 
-// TestHTTPServerLimits: every connection is bounded in time, whoever holds it.
+// TestHTTPServerLimits: every connection is bounded in time, whoever holds it, and so is every Mini
+// App request (the ingest API bounds its own: TestDeadlines there).
 func TestHTTPServerLimits(t *testing.T) {
 	t.Parallel()
 	cfg, err := Load(env(nil))
@@ -124,7 +125,13 @@ func TestHTTPServerLimits(t *testing.T) {
 	store := ledgertest.NewStore(t, nil, ledger.Options{})
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	t.Cleanup(func() { rdb.Close() })
-	srv := newHTTPServer(cfg, slog.New(slog.DiscardHandler), store, rdb, http.NotFoundHandler())
+	var appDeadline time.Time
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appDeadline, _ = r.Context().Deadline() })
+	srv := newHTTPServer(cfg, slog.New(slog.DiscardHandler), store, rdb, app)
+	srv.Handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/miniapp/me", nil))
+	if appDeadline.IsZero() {
+		t.Error("a Mini App request has no server-side deadline, want REQUEST_TIMEOUT")
+	}
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.WriteTimeout <= cfg.IngestTimeout {
 		t.Errorf("server limits: header %v, read %v, idle %v, write %v; want all set, write beyond INGEST_TIMEOUT %v",
 			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout, srv.WriteTimeout, cfg.IngestTimeout)
