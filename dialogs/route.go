@@ -30,6 +30,12 @@ func Handle(s State, in Input) (State, []Output) {
 	if code, ok := itemCode(in.Text); ok {
 		return s.menu(), []Output{do(Effect{Kind: EffItem, Code: code, Then: showItem})}
 	}
+	if cmd := intentOf(in.Text); cmd != "" { // everyday phrasing, once no step waits for typing
+		if cmd == CmdCancel && s.Step == StepMenu {
+			return s, []Output{nothingToCancel()}
+		}
+		return runCommand(s.menu(), in, cmd)
+	}
 	return s.menu(), []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
 }
 

@@ -88,7 +88,9 @@ func itemCode(text string) (string, bool) {
 		return m[1], true
 	}
 	if len(t) >= 1 && len(t) <= 4 && strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
-		return t, true
+		if code := strings.TrimLeft(t, "0"); code != "" { // «022» is code 22
+			return code, true
+		}
 	}
 	return "", false
 }
