@@ -141,6 +141,7 @@ func (c *Catalog) funcMap(lang string) template.FuncMap {
 		"num":    func(n int64) string { return Number(lang, n) },
 		"points": func(n int64) string { return c.plural(lang, "unit.points", n) },
 		"days":   func(n int64) string { return c.plural(lang, "unit.days", n) },
+		"burn":   func(n int64) string { return c.plural(lang, "unit.burns", n) }, // «21 балл сгорит»
 		"signed": func(n int64) string { return Signed(lang, n) },
 		"date":   func(d time.Time) string { return c.date(lang, d) },
 		"day":    func(t time.Time) string { return c.date(lang, t.In(c.location)) },

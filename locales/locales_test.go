@@ -89,8 +89,8 @@ func TestDates(t *testing.T) {
 	}{
 		{"ru", dialogs.T("balance.burn", "Points", int64(150), "On", thisYear, "Days", int64(15)),
 			"Ближайшее сгорание: 150\u00a0баллов — 31\u00a0декабря (через 15\u00a0дней)."},
-		{"ru", dialogs.T("notice.gift", "Points", int64(100), "Phone", "+7 916 ***-**-01", "On", nextYear),
-			"Вам подарили 100\u00a0баллов! Отправитель: +7 916 ***-**-01. Они сгорят 12\u00a0декабря\u00a02027."},
+		{"ru", dialogs.T("notice.gift", "Points", int64(100), "Phone", "+7 916 123-45-01", "Until", nextYear),
+			"Вам подарили 100\u00a0баллов! Отправитель: +7 916 123-45-01. Срок: до 12\u00a0декабря\u00a02027."},
 		{"en", dialogs.T("balance.burn", "Points", int64(1), "On", thisYear, "Days", int64(1)),
 			"Next expiry: 1\u00a0point on 31\u00a0December (in 1\u00a0day)."},
 	}
@@ -152,7 +152,7 @@ func TestEveryIDRenders(t *testing.T) {
 				// support
 				"Account": int64(12), "Phones": "+7 916 ***-**-67", "Lang": "ru", "Name": "Анна", "ID": int64(3), "Reason": "x",
 				"Tx": int64(99), "Idle": "24h0m0s", "Opens": "09:00", "Tomorrow": true,
-				"Cap": int64(3000), "Titles": "«100 SMS»", "App": true, "What": "начисление"}
+				"Cap": int64(3000), "Titles": "«100 SMS»", "App": true, "What": "начисление", "Until": time.Now(), "Burns": "50 баллов сгорят 10 января"}
 			if got := c.Render(lang, dialogs.Text{ID: id, Args: args}); got == id || strings.Contains(got, "<no value>") {
 				t.Errorf("Render(%s, %s) = %q", lang, id, got)
 			}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +30,9 @@ type GiftArgs struct {
 	FromPhone string    `json:"from_phone"`
 	Points    int64     `json:"points"`
 	ExpiresOn time.Time `json:"expires_on,omitzero"` // the soonest date the gifted points burn
+	// Lots are the gifted points by the date they burn, soonest first (notices inserted before they
+	// were recorded have ExpiresOn alone).
+	Lots []ledger.Lot `json:"lots,omitempty"`
 }
 
 // Kind names the job in River's table.
@@ -81,7 +86,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[GiftArgs]) error {
 		if !ok || !l.Active {
 			continue
 		}
-		if err := chat.Notify(ctx, l.ChatID, w.texts.Render(l.Language, notice("notice.gift", a))); err != nil {
+		if err := chat.Notify(ctx, l.ChatID, w.notice(l.Language, a, false)); err != nil {
 			w.log.WarnContext(ctx, "gift notice not delivered to chat", "gift_id", a.GiftID, "channel", l.Channel, "chat_id", l.ChatID, "err", err)
 			continue
 		}
@@ -90,15 +95,39 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[GiftArgs]) error {
 	if sent > 0 {
 		return nil
 	}
-	return w.sms.Send(ctx, a.ToPhone, w.texts.Render("ru", notice("sms.gift", a)))
+	return w.sms.Send(ctx, a.ToPhone, w.notice("ru", a, true))
 }
 
-func notice(id string, a GiftArgs) dialogs.Text {
-	t := dialogs.T(id, "Points", a.Points, "Phone", ledger.MaskPhone(a.FromPhone))
-	if !a.ExpiresOn.IsZero() {
-		t.Args["On"] = a.ExpiresOn
+// notice words a gift for its recipient in lang. The sender's number is shown in full, so the
+// recipient knows who it is from (the sender was told so). In a chat every date the points burn on is
+// named («50 баллов сгорят 10 января, 37 — 3 февраля»); an SMS names the nearest only, to stay within
+// two segments.
+func (w *Worker) notice(lang string, a GiftArgs, sms bool) string {
+	lots := a.Lots
+	if len(lots) == 0 && !a.ExpiresOn.IsZero() {
+		lots = []ledger.Lot{{ExpiresOn: a.ExpiresOn, Points: a.Points}}
 	}
-	return t
+	t := dialogs.T("notice.gift", "Points", a.Points, "Phone", ledger.FormatPhone(a.FromPhone))
+	switch {
+	case sms:
+		t.ID = "sms.gift"
+		if len(lots) > 0 {
+			t.Args["On"] = lots[0].ExpiresOn
+		}
+	case len(lots) == 1:
+		t.Args["Until"] = lots[0].ExpiresOn
+	case len(lots) > 1:
+		burns := make([]string, len(lots))
+		for i, l := range lots {
+			id := "notice.burn.next"
+			if i == 0 {
+				id = "notice.burn.first"
+			}
+			burns[i] = w.texts.Render(lang, dialogs.T(id, "Points", l.Points, "On", l.ExpiresOn))
+		}
+		t.Args["Burns"] = strings.Join(burns, ", ")
+	}
+	return w.texts.Render(lang, t)
 }
 
 // Migrate applies River's migrations (its job tables) in the pool's search_path schema.
@@ -150,7 +179,8 @@ func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*
 
 // OnGift is ledger.Options.OnGift: it inserts the notice in the gift's transaction.
 func (c *Client) OnGift(ctx context.Context, tx pgx.Tx, g ledger.GiftReceipt) error {
-	args := GiftArgs{GiftID: g.ID, ToAccount: g.ToAccount, ToPhone: g.ToPhone, FromPhone: g.FromPhone, Points: g.Points}
+	args := GiftArgs{GiftID: g.ID, ToAccount: g.ToAccount, ToPhone: g.ToPhone, FromPhone: g.FromPhone, Points: g.Points,
+		Lots: slices.SortedFunc(slices.Values(g.Lots), func(a, b ledger.Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })}
 	for _, l := range g.Lots {
 		if args.ExpiresOn.IsZero() || l.ExpiresOn.Before(args.ExpiresOn) {
 			args.ExpiresOn = l.ExpiresOn
