@@ -80,7 +80,7 @@ func TestGiftNotice(t *testing.T) {
 	}
 	select {
 	case got := <-tg.got:
-		if !strings.HasPrefix(got, "42: Вам подарили 100\u00a0баллов! Отправитель: +7 916 ***-**-67.") {
+		if !strings.HasPrefix(got, "42: Вам подарили 100\u00a0баллов! Отправитель: +7 916 123-45-67. Срок: до ") {
 			t.Errorf("telegram notice = %q", got)
 		}
 	case <-time.After(30 * time.Second):
