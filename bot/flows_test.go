@@ -119,5 +119,5 @@ func TestGiftNoticeInTelegram(t *testing.T) {
 	c := b.srv.Next(t, sender.ID)
 	sender.Press(c.MessageID, button(t, c, "1:gc:100:"))
 	expect(t, b, sender, "Готово! Подарили 100\u00a0баллов")
-	expect(t, b, recipient, "Вам подарили 100\u00a0баллов! Отправитель: +7 916 ***-**-67. Они сгорят")
+	expect(t, b, recipient, "Вам подарили 100\u00a0баллов! Отправитель: +7 916 123-45-67. Срок: до ")
 }

@@ -68,7 +68,7 @@ func what(lang string, op ledger.Operation, items []ledger.Item) Text {
 				name = ItemTitle(lang, it)
 			}
 		}
-		return T(id, "Title", name)
+		return T(id, "Title", name, "Code", op.PromoCode)
 	case "gift_out":
 		if strings.HasPrefix(op.Detail, "+") {
 			return T(id, "Phone", ledger.FormatPhone(op.Detail))

@@ -134,3 +134,30 @@ func TestHistoryLinesSayWhatHappened(t *testing.T) {
 		t.Errorf("recipient's history %q lacks the gift", text)
 	}
 }
+
+// A partner reward's confirmation gives its promo code once and says how to use it; history keeps the code.
+func TestPromoCodeAndHowTo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.store.UpsertItems(ctx, []ledger.Item{{Code: "61", Category: "partners", TitleRU: "Скидка 2\u00a0000\u00a0₽ в Эльдорадо",
+		TitleEN: "₽2,000 off at Eldorado", Cost: 1000, Active: true, HowToRU: "Назовите промокод на кассе."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.ImportPromoCodes(ctx, []ledger.PromoCode{{Item: "61", Code: "ELD-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	b.member(t, "+79161234567", 3000)
+	u := b.user(t, 406)
+	u.link("+79161234567")
+	done := b.texts.Say("ru", want(t, u.press(button(t, u.say("61"), "1:rc:61:")), "redeem.done").Lines)
+	wantText := "Готово! Вы обменяли 1\u00a0000\u00a0баллов на «Скидка 2\u00a0000\u00a0₽ в Эльдорадо». Осталось 2\u00a0000\u00a0баллов.\n" +
+		"Ваш промокод: ELD-1\nКак воспользоваться: Назовите промокод на кассе."
+	if done != wantText {
+		t.Errorf("confirmation\n%q\nwant\n%q", done, wantText)
+	}
+	if text := b.texts.Say("ru", want(t, u.cmd("history"), "history.title").Lines); !strings.Contains(text, "обмен · «Скидка 2\u00a0000\u00a0₽ в Эльдорадо» · промокод ELD-1") {
+		t.Errorf("history %q lacks the code", text)
+	}
+	want(t, u.say("61"), "redeem.out_of_stock") // the pool had one code
+}

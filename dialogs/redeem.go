@@ -94,8 +94,25 @@ func redeemDone(s State, in Input) (State, []Output) {
 	if r.Err != nil {
 		return s, []Output{refuse(r.Err, MenuKeyboard)}
 	}
-	return s, []Output{Say(T("redeem.done", "Title", title(s, r.Item), "Cost", r.Order.Cost, "Balance", r.Order.Balance)).
-		WithKeyboard(MenuKeyboard)}
+	return s, []Output{Say(Redeemed(s.Lang, r.Item, r.Order)...).WithKeyboard(MenuKeyboard)}
+}
+
+// Redeemed is what a subscriber is told of an exchange that went through: what for how much and the
+// balance left, then what they need to use the reward: its promo code, shown once here (and kept in
+// the order, so history shows it again), and the partner's instructions. The Mini App says the same.
+func Redeemed(lang string, it ledger.Item, o ledger.Order) []Text {
+	lines := []Text{T("redeem.done", "Title", ItemTitle(lang, it), "Cost", o.Cost, "Balance", o.Balance)}
+	if o.PromoCode != "" {
+		lines = append(lines, T("redeem.promo_code", "Code", o.PromoCode))
+	}
+	howTo := it.HowToRU
+	if lang == "en" && it.HowToEN != "" {
+		howTo = it.HowToEN
+	}
+	if howTo != "" {
+		lines = append(lines, T("redeem.how_to", "Text", howTo))
+	}
+	return lines
 }
 
 // redeemAgain continues EffRedeemDone: a repeated tap on a card that has been exchanged, or a stale one.

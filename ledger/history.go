@@ -9,16 +9,18 @@ import (
 )
 
 // historyQuery reads an account's journal as operations, one per transaction, in $2's tx_id window
-// and $3's direction: a gift is gift_out or gift_in by the sign of the account's lines.
+// and $3's direction: a gift is gift_out or gift_in by the sign of the account's lines; a redeem
+// brings the promo code its order got.
 const historyQuery = `
-	SELECT tx_id,
-	       CASE WHEN kind = 'gift' AND sum(points) < 0 THEN 'gift_out'
-	            WHEN kind = 'gift' THEN 'gift_in' ELSE kind END,
-	       sum(points), min(at), min(detail)
-	FROM journal
-	WHERE account_id = $1 AND %s
-	GROUP BY tx_id, kind
-	ORDER BY tx_id %s
+	SELECT j.tx_id,
+	       CASE WHEN j.kind = 'gift' AND sum(j.points) < 0 THEN 'gift_out'
+	            WHEN j.kind = 'gift' THEN 'gift_in' ELSE j.kind END,
+	       sum(j.points), min(j.at), min(j.detail), coalesce(min(o.promo_code), '')
+	FROM journal j
+	LEFT JOIN orders o ON j.kind = 'redeem' AND o.account_id = j.account_id AND o.tx_id = j.tx_id
+	WHERE j.account_id = $1 AND j.%s
+	GROUP BY j.tx_id, j.kind
+	ORDER BY j.tx_id %s
 	LIMIT $3`
 
 var (

@@ -27,6 +27,7 @@ type Order struct {
 	Cost      int64
 	Status    string // placed, completed, failed
 	Balance   int64  // the account's balance after the operation that returned it
+	PromoCode string // a coded item's code, given to this order alone
 }
 
 // refundGrace is how long refunded points live when the lot they came from has expired meanwhile, so a
@@ -65,8 +66,8 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 		return Order{}, ErrAccountBlocked
 	}
 	var item Item
-	err = tx.QueryRow(ctx, `SELECT cost, stock, active FROM catalog_items WHERE code = $1`, req.Code).
-		Scan(&item.Cost, &item.Stock, &item.Active)
+	err = tx.QueryRow(ctx, `SELECT cost, stock, active, coded FROM catalog_items WHERE code = $1`, req.Code).
+		Scan(&item.Cost, &item.Stock, &item.Active, &item.Coded)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Order{}, ErrUnknownItem
@@ -84,7 +85,19 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 	if sumLots(lots) < item.Cost {
 		return Order{}, ErrInsufficientPoints
 	}
-	if item.Stock != nil {
+	var promo string
+	if item.Coded {
+		// SKIP LOCKED: concurrent buyers take different codes instead of queueing for one.
+		err := tx.QueryRow(ctx, `SELECT code FROM promo_codes WHERE item_code = $1 AND order_id IS NULL
+			ORDER BY code LIMIT 1 FOR UPDATE SKIP LOCKED`, req.Code).Scan(&promo)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Order{}, ErrOutOfStock
+		}
+		if err != nil {
+			return Order{}, fmt.Errorf("promo code: %w", err)
+		}
+	}
+	if item.Stock != nil && !item.Coded {
 		// Conditional decrement: the row lock it takes serialises buyers of the last unit.
 		tag, err := tx.Exec(ctx, `UPDATE catalog_items SET stock = stock - 1 WHERE code = $1 AND stock > 0`, req.Code)
 		if err != nil {
@@ -98,7 +111,8 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 	j := journalTx{kind: "redeem", detail: req.Code, at: now}
 	j.lots(req.AccountID, taken, -1, "")
 	j.add(bookRedemption, 0, time.Time{}, item.Cost)
-	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost}
+	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost,
+		PromoCode: promo}
 	// All writes in one round trip; currval ties the order to its journal transaction and its parts to it.
 	b := &pgx.Batch{}
 	queueDebit(b, req.AccountID, taken)
@@ -107,9 +121,12 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 		return Order{}, err
 	}
 	b.Queue(`
-		INSERT INTO orders (account_id, item_code, cost, request_key, tx_id, created_at)
-		VALUES ($1, $2, $3, nullif($4, ''), currval('journal_tx_seq'), $5) RETURNING id`,
-		req.AccountID, req.Code, item.Cost, req.Key, now).QueryRow(func(row pgx.Row) error { return row.Scan(&o.ID) })
+		INSERT INTO orders (account_id, item_code, cost, request_key, tx_id, created_at, promo_code)
+		VALUES ($1, $2, $3, nullif($4, ''), currval('journal_tx_seq'), $5, nullif($6, '')) RETURNING id`,
+		req.AccountID, req.Code, item.Cost, req.Key, now, promo).QueryRow(func(row pgx.Row) error { return row.Scan(&o.ID) })
+	if promo != "" {
+		b.Queue(`UPDATE promo_codes SET order_id = currval('orders_id_seq') WHERE item_code = $1 AND code = $2`, req.Code, promo)
+	}
 	dates, points := lotArrays(taken)
 	b.Queue(`INSERT INTO order_parts (order_id, expires_on, points)
 		SELECT currval('orders_id_seq'), d, p FROM unnest($1::date[], $2::bigint[]) AS t(d, p)`, dates, points)
@@ -125,8 +142,8 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 
 func orderByKey(ctx context.Context, tx pgx.Tx, req RedeemRequest) (Order, bool, error) {
 	var o Order
-	err := tx.QueryRow(ctx, `SELECT id, account_id, item_code, cost, status FROM orders WHERE request_key = $1`, req.Key).
-		Scan(&o.ID, &o.AccountID, &o.Code, &o.Cost, &o.Status)
+	err := tx.QueryRow(ctx, `SELECT id, account_id, item_code, cost, status, coalesce(promo_code, '') FROM orders WHERE request_key = $1`, req.Key).
+		Scan(&o.ID, &o.AccountID, &o.Code, &o.Cost, &o.Status, &o.PromoCode)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Order{}, false, nil
 	}

@@ -37,6 +37,8 @@ type Operation struct {
 	Points int64  // signed effect on the account's spendable points
 	At     time.Time
 	Detail string // category, item code, counterparty phone (E.164), reversed event id
+	// PromoCode is the code a redeem of a coded item gave ("" otherwise).
+	PromoCode string
 }
 
 // MaxGift is the most points one gift may carry.

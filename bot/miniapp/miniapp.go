@@ -45,6 +45,7 @@ type Ledger interface {
 // Texts words the page (*locales.Catalog).
 type Texts interface {
 	Render(lang string, t dialogs.Text) string
+	Say(lang string, lines []dialogs.Text) string
 	Strings(lang string, prefixes ...string) map[string]string
 }
 

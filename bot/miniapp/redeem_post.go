@@ -12,9 +12,10 @@ type redeemRequest struct {
 }
 
 type redeemResponse struct {
-	OrderID int64  `json:"order_id"`
-	Balance int64  `json:"balance"`
-	Message string `json:"message"` // the chat's «Готово! …»
+	OrderID   int64  `json:"order_id"`
+	Balance   int64  `json:"balance"`
+	Message   string `json:"message"`              // the chat's «Готово! …», with a promo code and how to use it
+	PromoCode string `json:"promo_code,omitempty"` // a partner reward's code
 }
 
 // postRedeem orders an item. The Idempotency-Key header makes a retry return the first order.
@@ -32,6 +33,6 @@ func (h *Handler) postRedeem(w http.ResponseWriter, r *request) {
 		h.refuse(w, r, err)
 		return
 	}
-	h.writeJSON(w, r.Request, http.StatusOK, redeemResponse{OrderID: o.ID, Balance: o.Balance,
-		Message: h.texts.Render(r.lang, dialogs.T("redeem.done", "Title", dialogs.ItemTitle(r.lang, it), "Cost", o.Cost, "Balance", o.Balance))})
+	h.writeJSON(w, r.Request, http.StatusOK, redeemResponse{OrderID: o.ID, Balance: o.Balance, PromoCode: o.PromoCode,
+		Message: h.texts.Say(r.lang, dialogs.Redeemed(r.lang, it, o))})
 }

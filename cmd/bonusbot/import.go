@@ -15,10 +15,10 @@ import (
 	"bonusbot/ledger/csvrows"
 )
 
-// runImport is `bonusbot import accruals|catalog FILE.csv`: it prints progress, every skipped row with
-// its line, and a summary. Skipped rows do not make it fail; a file it cannot read does.
+// runImport is `bonusbot import accruals|catalog|promocodes FILE.csv`: it prints progress, every
+// skipped row with its line, and a summary. Skipped rows do not make it fail; a file it cannot read does.
 func runImport(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
-	if len(args) != 2 || (args[0] != "accruals" && args[0] != "catalog") {
+	if len(args) != 2 || (args[0] != "accruals" && args[0] != "catalog" && args[0] != "promocodes") {
 		return errUsage
 	}
 	f, err := os.Open(args[1])
@@ -33,8 +33,12 @@ func runImport(ctx context.Context, cfg Config, log *slog.Logger, args []string)
 	defer pool.Close()
 	store := ledger.NewStore(pool, ledger.Options{Location: cfg.Location, Expiry: cfg.Expiry})
 	log.Info("import", "kind", args[0], "file", args[1])
-	if args[0] == "catalog" {
+	switch args[0] {
+	case "catalog":
 		_, err = importCatalog(ctx, store, f, os.Stdout)
+		return err
+	case "promocodes":
+		_, err = importPromoCodes(ctx, store, f, os.Stdout)
 		return err
 	}
 	_, err = importAccruals(ctx, store, f, os.Stdout)
@@ -57,8 +61,9 @@ func importAccruals(ctx context.Context, store *ledger.Store, r io.Reader, out i
 }
 
 // catalogColumns are the columns of a catalogue CSV. stock is empty for unlimited; active is
-// true/false (yes/no, 1/0), empty meaning true.
-var catalogColumns = []string{"code", "category", "title_ru", "title_en", "cost", "stock", "active"}
+// true/false (yes/no, 1/0), empty meaning true; how_to_ru and how_to_en, optional, say how to use the
+// reward once it is redeemed.
+var catalogColumns = []string{"code", "category", "title_ru", "title_en", "cost", "stock", "active", "how_to_ru?", "how_to_en?"}
 
 // catalogSummary is what a catalogue import did.
 type catalogSummary struct {
@@ -114,7 +119,8 @@ func importCatalog(ctx context.Context, store *ledger.Store, r io.Reader, out io
 }
 
 func parseItem(row csvrows.Row) (ledger.Item, error) {
-	it := ledger.Item{Code: row.Get("code"), Category: row.Get("category"), TitleRU: row.Get("title_ru"), TitleEN: row.Get("title_en")}
+	it := ledger.Item{Code: row.Get("code"), Category: row.Get("category"), TitleRU: row.Get("title_ru"), TitleEN: row.Get("title_en"),
+		HowToRU: row.Get("how_to_ru"), HowToEN: row.Get("how_to_en")}
 	if it.Code == "" || it.Category == "" || it.TitleRU == "" || it.TitleEN == "" {
 		return it, errors.New("code, category, title_ru and title_en are required")
 	}
@@ -138,4 +144,44 @@ func parseItem(row csvrows.Row) (ledger.Item, error) {
 		return it, fmt.Errorf("active %q: want true or false", row.Get("active"))
 	}
 	return it, nil
+}
+
+// importPromoCodes adds the promo codes in r (columns item_code,code) to their items' pools: each is
+// given to one order only, and an item whose pool runs dry is out of stock. A row naming an item not
+// in the catalogue stops the import before anything is added.
+func importPromoCodes(ctx context.Context, store *ledger.Store, r io.Reader, out io.Writer) (int64, error) {
+	rd, err := csvrows.NewReader(r, "item_code", "code")
+	if err != nil {
+		return 0, fmt.Errorf("import promo codes: %w", err)
+	}
+	var codes []ledger.PromoCode
+	var skipped int
+	for {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var le *csvrows.LineError
+		if errors.As(err, &le) {
+			fmt.Fprintln(out, "skipped", le.Error())
+			skipped++
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("import promo codes: %w", err)
+		}
+		c := ledger.PromoCode{Item: row.Get("item_code"), Code: row.Get("code")}
+		if c.Item == "" || c.Code == "" {
+			fmt.Fprintf(out, "skipped line %d: item_code and code are required\n", row.Line)
+			skipped++
+			continue
+		}
+		codes = append(codes, c)
+	}
+	added, err := store.ImportPromoCodes(ctx, codes)
+	if err != nil {
+		return 0, fmt.Errorf("import promo codes: %w", err)
+	}
+	fmt.Fprintf(out, "promo codes: %d added, %d already there, %d rows skipped\n", added, int64(len(codes))-added, skipped)
+	return added, nil
 }

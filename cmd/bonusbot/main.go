@@ -23,7 +23,8 @@ Usage:
   bonusbot serve [--console]             run migrations, then the HTTP server and the bot
                                          (--console: also chat in this terminal)
   bonusbot chat [--phone +7…]            talk to the bot in this terminal as a subscriber
-  bonusbot import accruals|catalog FILE  bulk-load a CSV file
+  bonusbot import accruals|catalog|promocodes FILE
+                                       bulk-load a CSV file
   bonusbot expire [--at RFC3339]         burn lots that have expired
   bonusbot version                       print the version
 

@@ -91,6 +91,9 @@ func seedDemo(ctx context.Context, store *ledger.Store, now time.Time, out io.Wr
 		return sum, fmt.Errorf("seed: demo catalogue has bad rows: %s", strings.Join(cat.Rejected, "; "))
 	}
 	sum.items = cat.Items
+	if _, err := importPromoCodes(ctx, store, bytes.NewReader(demo.PromoCodes), out); err != nil {
+		return sum, fmt.Errorf("seed: %w", err)
+	}
 	for _, sub := range demoSubscribers {
 		for _, p := range sub.phones {
 			owner := sub.phones[0]

@@ -8,3 +8,9 @@ import _ "embed"
 //
 //go:embed catalog.csv
 var Catalog []byte
+
+// PromoCodes are a pool of partner promo codes for the demo's coded reward (61, the Eldorado
+// discount), in the format of `bonusbot import promocodes`.
+//
+//go:embed promocodes.csv
+var PromoCodes []byte

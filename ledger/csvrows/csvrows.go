@@ -21,7 +21,8 @@ func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Reader reads rows by column name. The header must name every wanted column (in any order, any case,
-// surrounding spaces and a UTF-8 byte-order mark ignored); other columns are ignored.
+// surrounding spaces and a UTF-8 byte-order mark ignored) but those marked optional with a trailing
+// "?" ("how_to_ru?"), which read as empty when absent; other columns are ignored.
 type Reader struct {
 	csv   *csv.Reader
 	index map[string]int // wanted column → position in the file
@@ -52,12 +53,16 @@ func NewReader(r io.Reader, columns ...string) (*Reader, error) {
 	rd := &Reader{csv: c, index: make(map[string]int, len(columns)), width: len(header)}
 	var missing []string
 	for _, col := range columns {
-		i, ok := seen[col]
-		if !ok {
+		name, optional := strings.CutSuffix(col, "?")
+		i, ok := seen[name]
+		switch {
+		case ok:
+			rd.index[name] = i
+		case optional:
+			rd.index[name] = -1
+		default:
 			missing = append(missing, col)
-			continue
 		}
-		rd.index[col] = i
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("csv: header: missing column(s) %s (want %s)",
@@ -78,6 +83,9 @@ func (r Row) Get(column string) string {
 	i, ok := r.index[column]
 	if !ok {
 		panic(fmt.Sprintf("csvrows: column %q was not asked for in NewReader", column))
+	}
+	if i < 0 { // an optional column the file does not have
+		return ""
 	}
 	return strings.TrimSpace(r.fields[i])
 }
