@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
+	"bonusbot/bot/console"
 	"bonusbot/bot/miniapp"
 	"bonusbot/bot/notify"
 	"bonusbot/bot/sms"
@@ -116,13 +117,13 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 		return fmt.Errorf("notices: %w", err)
 	}
 	if withConsole {
-		con, err := newConsole(ctx, store, c.engine, c.texts, "", os.Stdout)
+		con, err := console.New(ctx, store, c.engine, c.texts, c.log, "", os.Stdout)
 		if err != nil {
 			c.notices.Stop(context.WithoutCancel(ctx))
 			return err
 		}
 		go func() {
-			if err := con.run(ctx, os.Stdin); err != nil {
+			if err := con.Run(ctx, os.Stdin); err != nil {
 				c.log.Error("console", "err", err)
 			}
 			c.log.Info("console closed; the server keeps running")

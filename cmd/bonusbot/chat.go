@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 
-	"bonusbot/dialogs"
-	"bonusbot/ledger"
-	"bonusbot/locales"
+	"bonusbot/bot/console"
 )
 
 // runChat is `bonusbot chat [--phone +7…]`: the dialogs in this terminal, as that subscriber. It is
@@ -30,135 +23,9 @@ func runChat(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer svc.close()
-	c, err := newConsole(ctx, svc.store, svc.ch.engine, svc.ch.texts, *phone, os.Stdout)
+	c, err := console.New(ctx, svc.store, svc.ch.engine, svc.ch.texts, log, *phone, os.Stdout)
 	if err != nil {
 		return err
 	}
-	return c.run(ctx, os.Stdin)
-}
-
-// console is the terminal channel. Buttons are numbered: "#2" presses the second one; "#contact"
-// shares the subscriber's own number.
-type console struct {
-	engine  *dialogs.Engine
-	texts   *locales.Catalog
-	userID  int64
-	phone   string
-	out     io.Writer
-	buttons []string
-}
-
-// consoleChannel is the console's name in channel links.
-const consoleChannel = "console"
-
-// newConsole links the console user for phone ("" = the first member) to its account.
-func newConsole(ctx context.Context, store *ledger.Store, engine *dialogs.Engine, texts *locales.Catalog, phone string, out io.Writer) (*console, error) {
-	var err error
-	if phone == "" {
-		if phone, err = store.FirstMember(ctx); err != nil {
-			return nil, fmt.Errorf("chat: no subscribers yet: run `bonusbot seed --demo` or pass --phone (%w)", err)
-		}
-	}
-	if phone, err = ledger.ParsePhone(phone); err != nil {
-		return nil, fmt.Errorf("chat: --phone: %w", err)
-	}
-	// One console user per subscriber: its id is the number's digits, so each keeps its own dialog.
-	id, _ := strconv.ParseInt(strings.TrimPrefix(phone, "+"), 10, 64)
-	if _, err := store.Link(ctx, ledger.Link{Channel: consoleChannel, UserID: id, ChatID: id, Phone: phone}); err != nil {
-		return nil, fmt.Errorf("chat: %s: %w", ledger.FormatPhone(phone), err)
-	}
-	return &console{engine: engine, texts: texts, userID: id, phone: phone, out: out}, nil
-}
-
-// run reads lines until EOF or ctx ends; EOF ends the console only.
-func (c *console) run(ctx context.Context, r io.Reader) error {
-	fmt.Fprintf(c.out, "%s\n%s\n", c.texts.Render("ru", dialogs.T("console.greeting")), ledger.FormatPhone(c.phone))
-	c.handle(ctx, dialogs.Input{Command: dialogs.CmdMenu})
-	lines := make(chan string)
-	errc := make(chan error, 1)
-	go func() { // a goroutine, so ctx can end the console while a read blocks
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-		errc <- sc.Err()
-	}()
-	for {
-		fmt.Fprint(c.out, "> ")
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errc:
-			fmt.Fprintln(c.out)
-			return err
-		case line := <-lines:
-			if strings.TrimSpace(line) != "" {
-				c.handle(ctx, c.input(strings.TrimSpace(line)))
-			}
-		}
-	}
-}
-
-func (c *console) input(line string) dialogs.Input {
-	switch {
-	case strings.HasPrefix(line, "/"):
-		cmd, _, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
-		return dialogs.Input{Command: strings.ToLower(cmd)}
-	case line == "#contact":
-		return dialogs.Input{Contact: &dialogs.Contact{Phone: c.phone, UserID: c.userID}}
-	case strings.HasPrefix(line, "#"):
-		if n, err := strconv.Atoi(line[1:]); err == nil && n >= 1 && n <= len(c.buttons) {
-			return dialogs.Input{Data: c.buttons[n-1]}
-		}
-	}
-	return dialogs.Input{Text: line}
-}
-
-func (c *console) handle(ctx context.Context, in dialogs.Input) {
-	in.Channel, in.UserID, in.ChatID = consoleChannel, c.userID, c.userID
-	reply, err := c.engine.Handle(ctx, in)
-	if err != nil {
-		fmt.Fprintf(c.out, "! %v\n", err)
-		return
-	}
-	c.print(reply)
-}
-
-func (c *console) print(r dialogs.Reply) {
-	var buttons []string
-	for _, o := range r.Outputs {
-		if o.Toast != nil {
-			fmt.Fprintf(c.out, "  (%s)\n", c.texts.Render(r.Lang, *o.Toast))
-		}
-		if len(o.Lines) > 0 {
-			fmt.Fprintln(c.out, c.texts.Say(r.Lang, o.Lines))
-		}
-		for _, row := range o.Buttons {
-			var labels []string
-			for _, b := range row {
-				buttons = append(buttons, b.Data)
-				labels = append(labels, fmt.Sprintf("[#%d %s]", len(buttons), c.texts.Render(r.Lang, b.Label)))
-			}
-			fmt.Fprintln(c.out, "  "+strings.Join(labels, " "))
-		}
-		switch o.Keyboard {
-		case dialogs.MenuKeyboard:
-			var labels []string
-			for _, row := range dialogs.MenuLabels {
-				for _, id := range row {
-					labels = append(labels, c.texts.Render(r.Lang, dialogs.T(id)))
-				}
-			}
-			fmt.Fprintln(c.out, "  ⌨ "+strings.Join(labels, " · "))
-		case dialogs.ContactKeyboard:
-			fmt.Fprintf(c.out, "  ⌨ [#contact %s]\n", c.texts.Render(r.Lang, dialogs.T("keyboard.contact")))
-		}
-	}
-	if len(buttons) > 0 {
-		c.buttons = buttons
-	}
+	return c.Run(ctx, os.Stdin)
 }

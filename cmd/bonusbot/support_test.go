@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"bonusbot/bot/console"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
@@ -75,11 +76,11 @@ func TestConsoleSupport(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			c, err := newConsole(ctx, store, ch.engine, ch.texts, "", &out)
+			c, err := console.New(ctx, store, ch.engine, ch.texts, slog.New(slog.DiscardHandler), "", &out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.run(ctx, strings.NewReader("/support\nоператор\nбаланс\n")); err != nil {
+			if err := c.Run(ctx, strings.NewReader("/support\nоператор\nбаланс\n")); err != nil {
 				t.Fatal(err)
 			}
 			if got := out.String(); strings.Count(got, "Служба поддержки: 0890") != 2 || !strings.Contains(got, "У вас 10\u00a0баллов.") {

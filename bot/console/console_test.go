@@ -1,4 +1,4 @@
-package main
+package console_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"bonusbot/bot/console"
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
@@ -35,12 +36,12 @@ func TestConsole(t *testing.T) {
 	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, rdb, slog.New(slog.DiscardHandler),
 		dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow})
 	var out bytes.Buffer
-	c, err := newConsole(ctx, store, engine, texts, "", &out) // "": the first member
+	c, err := console.New(ctx, store, engine, texts, slog.New(slog.DiscardHandler), "", &out) // "": the first member
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := strings.NewReader("баланс\n/catalog\n#1\n#1\n#1\n")
-	if err := c.run(ctx, in); err != nil {
+	if err := c.Run(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -54,5 +55,36 @@ func TestConsole(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+type panicking struct{}
+
+func (panicking) Handle(context.Context, dialogs.Input) (dialogs.Reply, error) {
+	panic("a bug in a step")
+}
+
+// A step that panics costs the user one apology, not the console.
+func TestConsoleSurvivesAPanic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := ledgertest.NewStore(t, nil, ledger.Options{})
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Enrol(ctx, "+79161234567", ""); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c, err := console.New(ctx, store, panicking{}, texts, slog.New(slog.DiscardHandler), "", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(ctx, strings.NewReader("баланс\nкаталог\n")); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "Что-то пошло не так"); n != 3 { // the opening menu and two lines
+		t.Errorf("%d apologies in:\n%s\nwant 3", n, out.String())
 	}
 }
