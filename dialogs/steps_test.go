@@ -229,3 +229,14 @@ func TestButtonsAndKeyboardExclusive(t *testing.T) {
 		}()
 	}
 }
+
+// /help lists every command, /app only where the channel offers it, and says item and USSD codes work.
+func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	for _, app := range []bool{false, true} {
+		_, out := Handle(linked(), Input{Command: CmdHelp, At: at, AppCommand: app})
+		if l := out[0].Lines[0]; l.ID != "help.text" || l.Args["App"] != app {
+			t.Errorf("help with app %v = %s %v", app, l.ID, l.Args)
+		}
+	}
+}

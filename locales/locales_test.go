@@ -159,3 +159,27 @@ func TestEveryIDRenders(t *testing.T) {
 		}
 	}
 }
+
+// The help text names every command the bot advertises, /app only when asked to, and the codes.
+func TestHelpNamesEveryCommand(t *testing.T) {
+	t.Parallel()
+	c := newCatalog(t)
+	for _, lang := range Langs {
+		without := c.Render(lang, dialogs.T("help.text", "App", false))
+		with := c.Render(lang, dialogs.T("help.text", "App", true))
+		for _, cmd := range dialogs.Commands {
+			if cmd == dialogs.CmdMenu || cmd == dialogs.CmdHelp {
+				continue
+			}
+			if !strings.Contains(without, "/"+cmd) {
+				t.Errorf("%s help lacks /%s: %q", lang, cmd, without)
+			}
+		}
+		if strings.Contains(without, "/app") || !strings.Contains(with, "/app") {
+			t.Errorf("%s help: /app shown %v without the Mini App and %v with it", lang, strings.Contains(without, "/app"), strings.Contains(with, "/app"))
+		}
+		if !strings.Contains(without, "*111*455*0#") || !strings.Contains(without, "22") {
+			t.Errorf("%s help does not say that codes work: %q", lang, without)
+		}
+	}
+}

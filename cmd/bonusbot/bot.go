@@ -83,7 +83,7 @@ func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	store := ledger.NewStore(pool, opts)
 	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
 		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL, Support: c.supportOptions(),
-			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes})
+			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes, AppCommand: c.cfg.MiniAppURL != ""})
 	return store
 }
 
