@@ -83,29 +83,20 @@ func importCatalog(ctx context.Context, store *ledger.Store, r io.Reader, out io
 		items []ledger.Item
 		lines = map[string]int{} // code → line it was first seen on
 	)
-	for {
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var le *csvrows.LineError
-		if errors.As(err, &le) {
-			sum.Rejected = append(sum.Rejected, le.Error())
-			continue
-		}
-		if err != nil {
-			return sum, fmt.Errorf("import catalog: %w", err)
-		}
+	sum.Rejected, err = rd.Each(func(row csvrows.Row) error {
 		it, err := parseItem(row)
 		if err == nil && lines[it.Code] != 0 {
 			err = fmt.Errorf("code %q already on line %d", it.Code, lines[it.Code])
 		}
 		if err != nil {
-			sum.Rejected = append(sum.Rejected, fmt.Sprintf("line %d: %v", row.Line, err))
-			continue
+			return err
 		}
 		lines[it.Code] = row.Line
 		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("import catalog: %w", err)
 	}
 	for _, rej := range sum.Rejected {
 		fmt.Fprintln(out, "skipped", rej)
@@ -155,33 +146,24 @@ func importPromoCodes(ctx context.Context, store *ledger.Store, r io.Reader, out
 		return 0, fmt.Errorf("import promo codes: %w", err)
 	}
 	var codes []ledger.PromoCode
-	var skipped int
-	for {
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var le *csvrows.LineError
-		if errors.As(err, &le) {
-			fmt.Fprintln(out, "skipped", le.Error())
-			skipped++
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("import promo codes: %w", err)
-		}
+	skipped, err := rd.Each(func(row csvrows.Row) error {
 		c := ledger.PromoCode{Item: row.Get("item_code"), Code: row.Get("code")}
 		if c.Item == "" || c.Code == "" {
-			fmt.Fprintf(out, "skipped line %d: item_code and code are required\n", row.Line)
-			skipped++
-			continue
+			return errors.New("item_code and code are required")
 		}
 		codes = append(codes, c)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import promo codes: %w", err)
+	}
+	for _, s := range skipped {
+		fmt.Fprintln(out, "skipped", s)
 	}
 	added, err := store.ImportPromoCodes(ctx, codes)
 	if err != nil {
 		return 0, fmt.Errorf("import promo codes: %w", err)
 	}
-	fmt.Fprintf(out, "promo codes: %d added, %d already there, %d rows skipped\n", added, int64(len(codes))-added, skipped)
+	fmt.Fprintf(out, "promo codes: %d added, %d already there, %d rows skipped\n", added, int64(len(codes))-added, len(skipped))
 	return added, nil
 }

@@ -110,3 +110,25 @@ func (rd *Reader) Next() (Row, error) {
 	}
 	return Row{Line: line, fields: fields, index: rd.index}, nil
 }
+
+// Each calls use for every row it can read. A row the reader cannot use, or that use refuses with an
+// error, is skipped and listed in skipped as "line N: reason"; a file that cannot be read at all stops
+// it with err.
+func (rd *Reader) Each(use func(Row) error) (skipped []string, err error) {
+	for {
+		row, err := rd.Next()
+		var le *LineError
+		switch {
+		case errors.Is(err, io.EOF):
+			return skipped, nil
+		case errors.As(err, &le):
+			skipped = append(skipped, le.Error())
+		case err != nil:
+			return skipped, err
+		default:
+			if err := use(row); err != nil {
+				skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))
+			}
+		}
+	}
+}
