@@ -38,7 +38,9 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 }
 
 // Enabled reports whether next logs level.
-func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool { return h.next.Enabled(ctx, level) }
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
 
 // Handle adds the context's update and job ids and passes on a cleaned copy of r.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {

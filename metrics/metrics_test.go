@@ -41,7 +41,9 @@ func TestNames(t *testing.T) {
 
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	pool := Pool(func() PoolStats { return PoolStats{Acquired: 2, Idle: 3, Total: 5, Max: 20, Acquires: 7, AcquireWait: 1500 * time.Millisecond} })
+	pool := Pool(func() PoolStats {
+		return PoolStats{Acquired: 2, Idle: 3, Total: 5, Max: 20, Acquires: 7, AcquireWait: 1500 * time.Millisecond}
+	})
 	sweep := time.Date(2026, 3, 14, 21, 5, 0, 0, time.UTC)
 	db := Database(func(context.Context) (DBState, error) {
 		return DBState{Queues: []QueueCount{{"default", "available", 4}}, LastSweep: sweep}, nil
