@@ -29,6 +29,8 @@ var callbackArgs = map[string]int{
 	"ul":   1, // unlink confirm: nonce
 	"rs":   0, // resend the code
 	"gift": 0,
+	"wq":   0, // expiry warnings switch
+	"ws":   1, // set expiry warnings: on, off
 }
 
 // Callback is parsed callback data.

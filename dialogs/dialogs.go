@@ -180,6 +180,8 @@ type Result struct {
 	Receipt ledger.GiftReceipt
 	Ops     []ledger.Operation
 	Code    CodeResult
+	// WarningsOn is the expiry warnings switch after EffWarnings.
+	WarningsOn bool
 }
 
 // CodeResult is the outcome of sending or checking a one-time code.

@@ -53,6 +53,8 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 		if err == nil {
 			s.Lang = eff.Lang
 		}
+	case EffWarnings:
+		r.WarningsOn, err = e.warnings(ctx, s, eff)
 	case EffUnlink:
 		err = e.links.Unlink(ctx, in.Channel, in.UserID)
 		e.forget(in.Channel, in.UserID)

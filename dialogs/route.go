@@ -147,6 +147,10 @@ func button(s State, in Input) (State, []Output) {
 		return s.menu(), []Output{do(Effect{Kind: EffUnlink, Then: "unlink.done"})}
 	case "rs":
 		return resendCode(s, in)
+	case "wq":
+		return warningsAsk(s)
+	case "ws":
+		return warningsSet(s, c)
 	}
 	return stale(s)
 }

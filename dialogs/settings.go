@@ -1,10 +1,11 @@
 package dialogs
 
-// Settings: language, a second phone for the account, unlinking.
+// Settings: language, expiry warnings, a second phone for the account, unlinking.
 
 func settings() Output {
 	return Say(T("settings.title")).
 		WithButtons(Button{T("button.language"), cb("lg")}).
+		WithButtons(Button{T("button.warnings"), cb("wq")}).
 		WithButtons(Button{T("button.add_phone"), cb("add")}).
 		WithButtons(Button{T("button.unlink_ask"), cb("ulq")})
 }

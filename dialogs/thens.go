@@ -24,6 +24,8 @@ var thens = map[string]func(State, Input, Effect) (State, []Output){
 	"code.checked":      func(s State, in Input, _ Effect) (State, []Output) { return codeChecked(s, in) },
 	"lang.set":          func(s State, in Input, _ Effect) (State, []Output) { return langSet(s, in) },
 	"unlink.done":       func(s State, in Input, _ Effect) (State, []Output) { return unlinkDone(s, in) },
+	"warnings.show":     func(s State, in Input, _ Effect) (State, []Output) { return warningsShow(s, in, true) },
+	"warnings.set":      func(s State, in Input, _ Effect) (State, []Output) { return warningsShow(s, in, false) },
 }
 
 // Continue runs the continuation e names with the effect's result r.

@@ -151,7 +151,9 @@ func TestEveryIDRenders(t *testing.T) {
 				"Tries": int64(4), "Have": int64(10), "Seconds": int64(40), "Minutes": int64(15),
 				// support
 				"Account": int64(12), "Phones": "+7 916 ***-**-67", "Lang": "ru", "Name": "Анна", "ID": int64(3), "Reason": "x",
-				"Tx": int64(99), "Idle": "24h0m0s", "Opens": "09:00", "Tomorrow": true}
+				"Tx": int64(99), "Idle": "24h0m0s", "Opens": "09:00", "Tomorrow": true,
+				// warnings
+				"Soon": int64(1), "More": true}
 			if got := c.Render(lang, dialogs.Text{ID: id, Args: args}); got == id || strings.Contains(got, "<no value>") {
 				t.Errorf("Render(%s, %s) = %q", lang, id, got)
 			}
