@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
@@ -116,6 +118,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // Client is River for notices. With a Worker it works jobs after Start; without, it only inserts.
 type Client struct {
 	river *river.Client[pgx.Tx]
+	pool  *pgxpool.Pool
 }
 
 // Jobs are another part's River jobs, worked by the same client: one client per process, so River's
@@ -123,12 +126,13 @@ type Client struct {
 type Jobs struct {
 	Add      func(*river.Workers) // registers the part's workers
 	Periodic []*river.PeriodicJob
+	Queues   map[string]river.QueueConfig // the part's own queues, worked beside the default one
 }
 
 // NewClient returns a River client on pool working gift notices (w) and the jobs of other parts;
 // with neither it only inserts.
 func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*Client, error) {
-	cfg := &river.Config{Logger: log}
+	cfg := &river.Config{Logger: log, Middleware: []rivertype.Middleware{&observer{}}}
 	if w != nil || len(more) > 0 {
 		workers := river.NewWorkers()
 		if w != nil {
@@ -140,12 +144,15 @@ func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*
 		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+		for _, j := range more {
+			maps.Copy(cfg.Queues, j.Queues)
+		}
 	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
-	return &Client{river: rc}, nil
+	return &Client{river: rc, pool: pool}, nil
 }
 
 // OnGift is ledger.Options.OnGift: it inserts the notice in the gift's transaction.
