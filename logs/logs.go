@@ -45,18 +45,20 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle adds the context's update and job ids and passes on a cleaned copy of r.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	if w, ok := ctx.Value(workKey{}).(work); ok {
-		if w.updateID != 0 {
-			out.AddAttrs(slog.Int64("update_id", w.updateID))
-		}
-		if w.jobID != 0 {
-			out.AddAttrs(slog.Int64("job_id", w.jobID), slog.String("job_kind", w.jobKind))
-		}
-	}
+	has := map[string]bool{}
 	r.Attrs(func(a slog.Attr) bool {
+		has[a.Key] = true
 		out.AddAttrs(h.clean(a))
 		return true
 	})
+	if w, ok := ctx.Value(workKey{}).(work); ok { // unless the call site logged them itself
+		if w.updateID != 0 && !has["update_id"] {
+			out.AddAttrs(slog.Int64("update_id", w.updateID))
+		}
+		if w.jobID != 0 && !has["job_id"] {
+			out.AddAttrs(slog.Int64("job_id", w.jobID), slog.String("job_kind", w.jobKind))
+		}
+	}
 	return h.next.Handle(ctx, out)
 }
 

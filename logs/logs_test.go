@@ -44,6 +44,10 @@ func TestProductionRedacts(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, g, mustJSON(w))
 		}
 	}
+	again := record(t, Options{HashKey: key}, func(l *slog.Logger) { l.InfoContext(ctx, "x", "update_id", int64(901)) })
+	if again["update_id"] != float64(901) {
+		t.Errorf("update_id logged by the call site = %v", again["update_id"])
+	}
 	if strings.Contains(mustJSON(got), "4567") {
 		t.Errorf("a phone leaked: %v", got)
 	}
