@@ -118,7 +118,6 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // Client is River for notices. With a Worker it works jobs after Start; without, it only inserts.
 type Client struct {
 	river *river.Client[pgx.Tx]
-	pool  *pgxpool.Pool
 }
 
 // Jobs are another part's River jobs, worked by the same client: one client per process, so River's
@@ -152,7 +151,7 @@ func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
-	return &Client{river: rc, pool: pool}, nil
+	return &Client{river: rc}, nil
 }
 
 // OnGift is ledger.Options.OnGift: it inserts the notice in the gift's transaction.

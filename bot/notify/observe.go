@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -61,9 +62,10 @@ func (c *Client) InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.Ins
 	return nil
 }
 
-// QueueDepth counts the jobs not yet finished, by queue and state, for the metrics.
-func (c *Client) QueueDepth(ctx context.Context) ([]metrics.QueueCount, error) {
-	rows, err := c.pool.Query(ctx, `SELECT queue, state::text, count(*) FROM river_job
+// QueueDepth counts the River jobs in pool's schema not yet finished, by queue and state, for the
+// metrics.
+func QueueDepth(ctx context.Context, pool *pgxpool.Pool) ([]metrics.QueueCount, error) {
+	rows, err := pool.Query(ctx, `SELECT queue, state::text, count(*) FROM river_job
 		WHERE state IN ('available', 'scheduled', 'retryable', 'running') GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("notify: queue depth: %w", err)
