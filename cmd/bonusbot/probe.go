@@ -43,4 +43,3 @@ func runProbe(ctx context.Context, cfg Config, args []string, out io.Writer) err
 	}
 	return nil
 }
-
