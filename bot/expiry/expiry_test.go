@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -20,6 +21,7 @@ import (
 	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
+	"bonusbot/metrics"
 )
 
 var ctx = context.Background()
@@ -172,6 +174,7 @@ func TestWarningsOnTwoReplicas(t *testing.T) {
 	if err := b.store.SetWarnings(ctx, off, false); err != nil {
 		t.Fatal(err)
 	}
+	sentBefore := testutil.ToFloat64(metrics.Jobs.WithLabelValues("expiry_warning", "completed"))
 	one, two := b.replica(t), b.replica(t)
 	for _, c := range []*notify.Client{one, two} {
 		if err := c.Insert(ctx, PlanArgs{Date: "2026-03-14"}); err != nil {
@@ -210,6 +213,9 @@ func TestWarningsOnTwoReplicas(t *testing.T) {
 	}
 	if rows.Err() != nil || states["sent:telegram"] != 3 || states["sent:sms"] != 1 || len(states) != 2 {
 		t.Errorf("warning states = %v, %v; want 3 sent by telegram, 1 by sms", states, rows.Err())
+	}
+	if got := testutil.ToFloat64(metrics.Jobs.WithLabelValues("expiry_warning", "completed")); got < sentBefore+4 {
+		t.Errorf("completed expiry_warning jobs counted = %v, want at least %v", got, sentBefore+4)
 	}
 }
 
