@@ -195,4 +195,3 @@ func TestConfigDocumented(t *testing.T) {
 		}
 	}
 }
-
