@@ -129,7 +129,11 @@ func (w *warnWorker) Work(ctx context.Context, job *river.Job[WarnArgs]) error {
 		return nil
 	}
 	state, channel, sendErr := w.x.deliver(ctx, n)
-	if err := w.x.store.FinishWarning(ctx, n.ID, state, channel); err != nil {
+	// Recorded even when the job's context ended mid-send (its timeout, a shutdown): a warning left
+	// "sending" is never sent again.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.x.store.FinishWarning(fctx, n.ID, state, channel); err != nil {
 		return errors.Join(sendErr, err) // still "sending": the retry finds it in doubt and sends nothing
 	}
 	switch {
