@@ -78,7 +78,7 @@ func cmpOr[T comparable](v, def T) T {
 func NewHTTPClient(pollTimeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
-	return &http.Client{Timeout: pollTimeout + 10*time.Second, Transport: t}
+	return &http.Client{Timeout: pollTimeout + 10*time.Second, Transport: apiTransport{t}}
 }
 
 // Bot is the Telegram channel.
@@ -98,9 +98,9 @@ type Bot struct {
 // New checks the token with getMe and returns a Bot; Run starts it.
 func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb *redis.Client, log *slog.Logger, opts Options) (*Bot, error) {
 	opts.defaults()
-	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
+	b := &Bot{engine: observeEngine{engine}, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
 		out: newThrottle(opts.GlobalRate, opts.ChatBurst)}
-	b.chats = newDispatcher(opts.MaxInFlight, b.handle)
+	b.chats = newDispatcher(opts.MaxInFlight, observeUpdates(b.handle))
 	api, err := tg.New(opts.Token,
 		tg.WithServerURL(opts.ServerURL),
 		tg.WithHTTPClient(opts.PollTimeout, opts.HTTPClient),

@@ -23,11 +23,13 @@ func (b *Bot) handle(ctx context.Context, u *models.Update) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.ErrorContext(ctx, "update panicked", "update_id", u.ID, "chat_id", chat, "panic", r)
+			failed(ctx, "panic")
 			b.apologize(ctx, u, chat)
 		}
 	}()
 	if err := b.process(ctx, u, chat); err != nil {
 		b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
+		failed(ctx, "failed")
 		b.apologize(ctx, u, chat)
 	}
 }

@@ -22,8 +22,10 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -606,6 +608,12 @@ func newObject(apiVersion, kind string) (any, *metav1.ObjectMeta, error) {
 	case "policy/v1 PodDisruptionBudget":
 		o := &policyv1.PodDisruptionBudget{}
 		return o, &o.ObjectMeta, nil
+	case "autoscaling/v2 HorizontalPodAutoscaler":
+		o := &autoscalingv2.HorizontalPodAutoscaler{}
+		return o, &o.ObjectMeta, nil
+	case "networking.k8s.io/v1 Ingress":
+		o := &networkingv1.Ingress{}
+		return o, &o.ObjectMeta, nil
 	}
 	return nil, nil, fmt.Errorf("unexpected apiVersion %q kind %q", apiVersion, kind)
 }
@@ -813,15 +821,15 @@ func TestKubernetes(t *testing.T) {
 		t.Errorf("Deployment: selector %v does not select its own pods %v (%v)", dep.Spec.Selector, podLabels, err)
 	}
 	if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 2 {
-		t.Errorf("Deployment: want at least 2 replicas (the Redis lease lets one poll Telegram)")
+		t.Errorf("Deployment: want at least 2 replicas")
 	}
 	c := dep.Spec.Template.Spec.Containers[0]
-	ports := map[string]int32{}
+	ports := map[string]int32{} // by name; the webhook's port is checked in TestWebhookReplicas
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
-		if p.ContainerPort != int32(httpPort) {
-			t.Errorf("Deployment: containerPort %d, but HTTP_ADDR is %q", p.ContainerPort, cm.Data["HTTP_ADDR"])
-		}
+	}
+	if ports["http"] != int32(httpPort) {
+		t.Errorf("Deployment: containerPort http is %d, but HTTP_ADDR is %q", ports["http"], cm.Data["HTTP_ADDR"])
 	}
 	probe := func(name string, p *corev1.Probe, path string) {
 		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != path {
@@ -843,10 +851,16 @@ func TestKubernetes(t *testing.T) {
 	if s := labels.SelectorFromSet(svc.Spec.Selector); len(svc.Spec.Selector) == 0 || !s.Matches(podLabels) {
 		t.Errorf("Service: selector %v does not select the Deployment's pods", svc.Spec.Selector)
 	}
+	servesHTTP := false
 	for _, p := range svc.Spec.Ports {
-		if tp := p.TargetPort; tp.IntValue() != httpPort && ports[tp.StrVal] != int32(httpPort) {
-			t.Errorf("Service: targetPort %v is not the container's HTTP port", tp.String())
+		tp := p.TargetPort
+		if _, named := ports[tp.StrVal]; !named && !slices.Contains(slices.Collect(maps.Values(ports)), int32(tp.IntValue())) {
+			t.Errorf("Service: targetPort %v is none of the container's ports %v", tp.String(), ports)
 		}
+		servesHTTP = servesHTTP || tp.IntValue() == httpPort || ports[tp.StrVal] == int32(httpPort)
+	}
+	if !servesHTTP {
+		t.Errorf("Service: no port reaches the container's HTTP port %d", httpPort)
 	}
 
 	pdb := only[policyv1.PodDisruptionBudget](t, ms)
@@ -875,6 +889,9 @@ func TestKubernetes(t *testing.T) {
 			got = *tz
 		}
 		t.Errorf("CronJob: timeZone %s, want the business time zone %q", got, zone)
+	}
+	if cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
+		t.Errorf("CronJob: want suspend: true; serve sweeps daily in a River job, the CronJob is the manual and backfill path")
 	}
 	if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
 		t.Errorf("CronJob: concurrencyPolicy %q, want Forbid", cj.Spec.ConcurrencyPolicy)

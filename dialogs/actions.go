@@ -72,6 +72,7 @@ func (e *Engine) StartLink(ctx context.Context, v Visitor, phone string) error {
 	in := e.input(v, e.opts.Now())
 	s := State{Lang: PickLang(v.LangCode), Proving: phone}
 	res, err := e.sendCode(ctx, &s, in, phone)
+	countOTP("send", err)
 	if err != nil && !errors.Is(err, ErrCodeTooSoon) {
 		return codeRefusal(err, res)
 	}
@@ -101,6 +102,7 @@ func (e *Engine) ConfirmLink(ctx context.Context, v Visitor, code string) (ledge
 	in := e.input(v, e.opts.Now())
 	s := State{Lang: PickLang(v.LangCode), Proving: phone}
 	res, err := e.verifyCode(ctx, &s, in, phone, code)
+	countOTP("verify", err)
 	if err != nil {
 		return ledger.Link{}, codeRefusal(err, res)
 	}

@@ -35,6 +35,8 @@ const (
 	cbUnlink       CallbackKind = "ul"   // unlink confirm: nonce
 	cbResend       CallbackKind = "rs"   // resend the code
 	cbGiftStart    CallbackKind = "gift" // start a gift
+	cbWarningsAsk  CallbackKind = "wq"   // the expiry warnings switch
+	cbWarnings     CallbackKind = "ws"   // set expiry warnings: on, off
 )
 
 // callbackArgs is how many arguments each kind carries.
@@ -59,6 +61,8 @@ var callbackArgs = map[CallbackKind]int{
 	cbUnlink:       1,
 	cbResend:       0,
 	cbGiftStart:    0,
+	cbWarningsAsk:  0,
+	cbWarnings:     1,
 }
 
 // Callback is parsed callback data.

@@ -202,6 +202,8 @@ type Result struct {
 	Code    CodeResult
 	// ProbesLeft is how many more lookups of numbers that cannot take a gift the sender has today.
 	ProbesLeft int
+	// WarningsOn is the expiry warnings switch after EffWarnings.
+	WarningsOn bool
 }
 
 // CodeResult is the outcome of sending or checking a one-time code.

@@ -55,8 +55,10 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 			Key: spendKey(in, eff.Key)})
 	case EffSendCode:
 		r.Code, err = e.sendCode(ctx, s, in, eff.Phone)
+		countOTP("send", err)
 	case EffVerifyCode:
 		r.Code, err = e.verifyCode(ctx, s, in, eff.Phone, eff.Code)
+		countOTP("verify", err)
 	case EffSetLang:
 		if s.Linked() {
 			err = e.links.SetLanguage(ctx, in.Channel, in.UserID, eff.Lang)
@@ -65,6 +67,8 @@ func (e *Engine) run(ctx context.Context, s *State, in Input, eff Effect) Result
 		if err == nil {
 			s.Lang = eff.Lang
 		}
+	case EffWarnings:
+		r.WarningsOn, err = e.warnings(ctx, s, eff)
 	case EffUnlink:
 		err = e.links.Unlink(ctx, in.Channel, in.UserID)
 		e.forget(in.Channel, in.UserID)

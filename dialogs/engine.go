@@ -32,6 +32,7 @@ type Ledger interface {
 	Gift(ctx context.Context, g ledger.GiftRequest) (ledger.GiftReceipt, error)
 	GiftKeyUsed(ctx context.Context, key string) (bool, error)
 	CheckGift(ctx context.Context, from, to int64) error
+	WarningsLedger
 }
 
 // Links is where channel users are linked to accounts (*ledger.Store).

@@ -169,6 +169,10 @@ func button(s State, in Input) (State, []Output) {
 		return s.menu(), []Output{do(Effect{Kind: EffUnlink, Then: unlinkDone})}
 	case cbResend:
 		return resendCode(s, in)
+	case cbWarningsAsk:
+		return warningsAsk(s)
+	case cbWarnings:
+		return warningsSet(s, c)
 	}
 	return stale(s)
 }

@@ -1,10 +1,11 @@
 package dialogs
 
-// Settings: language, a second phone for the account, unlinking.
+// Settings: language, expiry warnings, a second phone for the account, unlinking.
 
 func settings() Output {
 	return Say(T("settings.title")).
 		WithButtons(Button{T("button.language"), cb(cbLanguages)}).
+		WithButtons(Button{T("button.warnings"), cb(cbWarningsAsk)}).
 		WithButtons(Button{T("button.add_phone"), cb(cbAddPhone)}).
 		WithButtons(Button{T("button.unlink_ask"), cb(cbUnlinkAsk)})
 }

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -30,11 +31,22 @@ func isRefusal(err error) bool {
 	return false
 }
 
+// soakOps, set by `make soak`, runs the property below until it has done at least that many
+// operations, in batches of up to 64 with the clock moving at most 3 days between them, checking the
+// invariants every 100 batches and at the end, and prints the count and the invariant breaks.
+var soakOps = flag.Int64("soak.ops", 0, "soak: run the random-concurrency property for at least this many operations")
+
 // TestLedgerInvariantsUnderRandomConcurrency runs random batches of accruals, reversals, redemptions,
 // refunds, gifts, blocks and sweeps concurrently on a few accounts, moving the clock between batches,
 // and checks the ledger's invariants after every batch.
 func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 	t.Parallel()
+	maxOps, maxDays, checkEvery := 12, 40, int64(1)
+	if *soakOps > 0 {
+		maxOps, maxDays, checkEvery = 64, 3, 100
+	}
+	var opsDone, batches atomic.Int64
+	breaks := &countingTB{}
 	clock := ledgertest.NewClock(at(2026, 1, 1, 12, 0))
 	store := ledgertest.NewStore(t, clock, ledger.Options{})
 	phones := []string{"+79160000001", "+79160000002", "+79160000003", "+79160000004"}
@@ -62,9 +74,9 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 		return fn(acct.ID)
 	}
 
-	rapid.Check(t, func(rt *rapid.T) {
+	property := func(rt *rapid.T) {
 		type op func() error
-		n := rapid.IntRange(1, 12).Draw(rt, "ops")
+		n := rapid.IntRange(1, maxOps).Draw(rt, "ops")
 		ops := make([]op, 0, n)
 		for i := range n {
 			phone := rapid.SampledFrom(phones).Draw(rt, fmt.Sprint("phone", i))
@@ -148,6 +160,7 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 		for _, o := range ops {
 			wg.Go(func() { errs <- o() })
 		}
+		opsDone.Add(int64(len(ops)))
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -155,8 +168,11 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 				rt.Fatalf("unexpected error: %v", err)
 			}
 		}
-		clock.Add(time.Duration(rapid.IntRange(0, 40).Draw(rt, "days")) * 24 * time.Hour)
-		ledgertest.CheckInvariants(rt, store.Pool())
+		clock.Add(time.Duration(rapid.IntRange(0, maxDays).Draw(rt, "days")) * 24 * time.Hour)
+		if batches.Add(1)%checkEvery == 0 {
+			breaks.TB = rt
+			ledgertest.CheckInvariants(breaks, store.Pool())
+		}
 		for _, p := range phones {
 			acct, err := store.AccountByPhone(ctx, p)
 			if err != nil {
@@ -175,8 +191,28 @@ func TestLedgerInvariantsUnderRandomConcurrency(t *testing.T) {
 				rt.Fatalf("%s: balance %d, lots sum %d", p, b.Points, sum)
 			}
 		}
-	})
+	}
+	start := time.Now()
+	rapid.Check(t, property)
+	for *soakOps > 0 && opsDone.Load() < *soakOps && !t.Failed() {
+		rapid.Check(t, property)
+	}
+	if *soakOps > 0 {
+		breaks.TB = t
+		ledgertest.CheckInvariants(breaks, store.Pool())
+		fmt.Printf("soak: %d operations in %d concurrent batches, %s; invariant breaks: %d\n",
+			opsDone.Load(), batches.Load(), time.Since(start).Round(time.Second), breaks.n.Load())
+	}
 }
+
+// countingTB counts the invariant checks that fail while passing them on to the test.
+type countingTB struct {
+	ledgertest.TB
+	n atomic.Int64
+}
+
+func (c *countingTB) Errorf(format string, args ...any) { c.n.Add(1); c.TB.Errorf(format, args...) }
+func (c *countingTB) Fatalf(format string, args ...any) { c.n.Add(1); c.TB.Fatalf(format, args...) }
 
 // pickOne returns (*list)[pick % len], read under mu, or false while the list is empty.
 func pickOne[T any](mu *sync.Mutex, list *[]T, pick int) (T, bool) {

@@ -137,6 +137,11 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 	if err != nil {
 		return Order{}, fmt.Errorf("order: %w", err)
 	}
+	if s.opts.OnRedeem != nil {
+		if err := s.opts.OnRedeem(ctx, tx, o); err != nil {
+			return Order{}, fmt.Errorf("on redeem: %w", err)
+		}
+	}
 	return o, nil
 }
 

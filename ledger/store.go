@@ -37,6 +37,8 @@ type Options struct {
 	NoGiftLimits bool
 	// OnGift runs inside the gift's transaction, so whatever it writes (a notice job) commits with the gift.
 	OnGift func(ctx context.Context, tx pgx.Tx, g GiftReceipt) error
+	// OnRedeem runs inside a new order's transaction, so its fulfilment job commits with the order.
+	OnRedeem func(ctx context.Context, tx pgx.Tx, o Order) error
 	// MaxAdjust bounds one support adjustment either way (SUPPORT_MAX_ADJUST); default 1000.
 	MaxAdjust int64
 }

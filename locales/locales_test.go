@@ -152,7 +152,9 @@ func TestEveryIDRenders(t *testing.T) {
 				// support
 				"Account": int64(12), "Phones": "+7 916 ***-**-67", "Lang": "ru", "Name": "Анна", "ID": int64(3), "Reason": "x",
 				"Tx": int64(99), "Idle": "24h0m0s", "Opens": "09:00", "Tomorrow": true,
-				"Cap": int64(3000), "Titles": "«100 SMS»", "App": true, "What": "начисление", "Until": time.Now(), "Burns": "50 баллов сгорят 10 января", "Text": "покажите код на кассе"}
+				"Cap": int64(3000), "Titles": "«100 SMS»", "App": true, "What": "начисление", "Until": time.Now(), "Burns": "50 баллов сгорят 10 января", "Text": "покажите код на кассе",
+				// warnings
+				"Soon": int64(1), "More": true}
 			if got := c.Render(lang, dialogs.Text{ID: id, Args: args}); got == id || strings.Contains(got, "<no value>") {
 				t.Errorf("Render(%s, %s) = %q", lang, id, got)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
@@ -152,12 +154,13 @@ type Client struct {
 type Jobs struct {
 	Add      func(*river.Workers) // registers the part's workers
 	Periodic []*river.PeriodicJob
+	Queues   map[string]river.QueueConfig // the part's own queues, worked beside the default one
 }
 
 // NewClient returns a River client on pool working gift notices (w) and the jobs of other parts;
 // with neither it only inserts.
 func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*Client, error) {
-	cfg := &river.Config{Logger: log}
+	cfg := &river.Config{Logger: log, Middleware: []rivertype.Middleware{&observer{}}}
 	if w != nil || len(more) > 0 {
 		workers := river.NewWorkers()
 		if w != nil {
@@ -169,6 +172,9 @@ func NewClient(pool *pgxpool.Pool, w *Worker, log *slog.Logger, more ...Jobs) (*
 		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+		for _, j := range more {
+			maps.Copy(cfg.Queues, j.Queues)
+		}
 	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {

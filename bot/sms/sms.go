@@ -12,7 +12,18 @@ import (
 	"time"
 
 	"bonusbot/ledger"
+	"bonusbot/metrics"
 )
+
+// counted records a gateway send's outcome in bonusbot_sms_sends_total and passes err on.
+func counted(err error) error {
+	outcome := "sent"
+	if err != nil {
+		outcome = "failed"
+	}
+	metrics.SMS.WithLabelValues(outcome).Inc()
+	return err
+}
 
 // Gateway posts {"to": "+7…", "text": "…"} as JSON to URL; any 2xx means sent.
 type Gateway struct {
@@ -30,6 +41,10 @@ func NewGateway(url string, client *http.Client) *Gateway {
 
 // Send sends text to phone (E.164). The error never contains the text (it may hold a one-time code).
 func (g *Gateway) Send(ctx context.Context, to, text string) error {
+	return counted(g.send(ctx, to, text))
+}
+
+func (g *Gateway) send(ctx context.Context, to, text string) error {
 	body, err := json.Marshal(struct {
 		To   string `json:"to"`
 		Text string `json:"text"`
@@ -63,5 +78,6 @@ type DevLog struct {
 // Send logs the message.
 func (d DevLog) Send(ctx context.Context, to, text string) error {
 	d.Log.WarnContext(ctx, "dev sms (SMS_GATEWAY_URL is empty)", "to", ledger.MaskPhone(to), "text", text)
+	metrics.SMS.WithLabelValues("dev_log").Inc()
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"bonusbot/bot"
 	"bonusbot/bot/console"
+	"bonusbot/bot/fulfil"
 	"bonusbot/bot/miniapp"
 	"bonusbot/bot/notify"
 	"bonusbot/bot/sms"
@@ -62,7 +63,7 @@ func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpoo
 	}
 	reader := ledger.NewStore(pool, c.storeOptions()) // the workers gift nothing: no notice hook needed
 	w := notify.NewWorker(reader, c.chats, c.sms, texts, log)
-	var jobs []notify.Jobs
+	jobs := c.backgroundJobs(reader)
 	if c.desk = newDesk(cfg, reader, texts, log); c.desk != nil {
 		jobs = append(jobs, c.desk.Jobs())
 	}
@@ -80,8 +81,9 @@ func (c *channels) storeOptions() ledger.Options {
 func (c *channels) attach(pool *pgxpool.Pool) *ledger.Store {
 	opts := c.storeOptions()
 	opts.OnGift = c.notices.OnGift
+	opts.OnRedeem = fulfil.OnRedeem(c.notices)
 	store := ledger.NewStore(pool, opts)
-	c.engine = dialogs.NewEngine(store, store, c.sms, c.texts, c.rdb, c.log,
+	c.engine = dialogs.NewEngine(observedStore{store}, observedStore{store}, c.sms, c.texts, c.rdb, c.log,
 		dialogs.Options{Prefix: redisPrefix, Location: c.cfg.Location, DialogTTL: c.cfg.DialogTTL, Support: c.supportOptions(),
 			CodeSecret: []byte(c.cfg.CodeSecret), PhonePrefixes: c.cfg.PhonePrefixes, AppCommand: c.cfg.MiniAppURL != ""})
 	return store

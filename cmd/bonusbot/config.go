@@ -48,6 +48,7 @@ type Config struct {
 	VKAppSecret   string        // verifies VK Mini App launch parameters; empty: VK launches are refused
 
 	Support SupportConfig // SUPPORT_*: the relay to human agents (config_support.go)
+	Jobs    JobsConfig    // expiry warnings and order fulfilment (config_jobs.go)
 }
 
 // configDefaults documents each variable once; README's table mirrors it.
@@ -113,6 +114,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Support, err = loadSupport(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.Jobs, err = loadJobs(getenv); err != nil {
 		return Config{}, err
 	}
 	return c, nil
@@ -290,6 +294,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("otp_phone_prefixes", strings.Join(c.PhonePrefixes, ",")),
 		slog.Bool("sms_dev_log", c.SMSDevLog),
 		slog.Any("support", c.Support),
+		slog.Any("jobs", c.Jobs),
 	)
 }
 

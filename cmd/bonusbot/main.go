@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,8 +23,10 @@ Usage:
                                          (--console: also chat in this terminal)
   bonusbot chat [--phone +7…]            talk to the bot in this terminal as a subscriber
   bonusbot import accruals|catalog|promocodes FILE
-                                       bulk-load a CSV file
-  bonusbot expire [--at RFC3339]         burn lots that have expired
+                                         bulk-load a CSV file
+  bonusbot expire [--at RFC3339]         burn lots that have expired (manual and backfill;
+                                         serve sweeps daily)
+  bonusbot probe [--path /readyz]        exit 0 if this container's server answers 200
   bonusbot version                       print the version
 
 Configuration comes from the environment; see README.md.
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := newLogger(cfg, os.Stderr)
 	switch args[0] {
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return runSeed(ctx, cfg, log, args[1:])
 	case "expire":
 		return runExpire(ctx, cfg, log, args[1:])
+	case "probe":
+		return runProbe(ctx, cfg, args[1:], os.Stdout)
 	}
 	return errUsage
 }

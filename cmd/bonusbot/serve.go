@@ -45,8 +45,6 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var sweeps sync.WaitGroup
-	sweeps.Go(func() { sweepNightly(ctx, svc.store, log) })
 	botDone := make(chan error, 1)
 	go func() {
 		err := svc.ch.run(ctx, svc.store, *console)
@@ -55,9 +53,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	}()
 	httpErr := serveHTTP(ctx, srv, shutdownGrace, log)
 	cancel() // an HTTP server that cannot run stops the bot too
-	err = errors.Join(httpErr, <-botDone)
-	sweeps.Wait()
-	return err
+	return errors.Join(httpErr, <-botDone)
 }
 
 // HTTP server limits. Deadlines of the requests themselves are REQUEST_TIMEOUT and INGEST_TIMEOUT.
@@ -70,14 +66,15 @@ const (
 	shutdownGrace = 10 * time.Second
 )
 
-// newHTTPServer serves /healthz, /readyz, the ingest API and the Mini App (app) on HTTP_ADDR.
+// newHTTPServer serves /healthz, /readyz, /metrics, the ingest API and the Mini App (app) on HTTP_ADDR.
 func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client, app http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", readyz(store.Pool(), rdb, log))
-	mux.Handle("/api/v1/", ingest.New(store, cfg.IngestToken, log, ingest.Options{
+	mux.Handle("GET /metrics", metricsHandler(store))
+	mux.Handle("/api/v1/", ingest.New(observedStore{store}, cfg.IngestToken, log, ingest.Options{
 		MaxInflight: cfg.IngestMaxInflight, Timeout: cfg.RequestTimeout, BatchTimeout: cfg.IngestTimeout}))
 	app = withDeadline(app, cfg.RequestTimeout) // the ingest API sets its own, by kind of request
 	mux.Handle("/app/", app)
