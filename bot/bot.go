@@ -87,7 +87,7 @@ type Bot struct {
 	engine  Engine
 	texts   *locales.Catalog
 	links   Links
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	inbound *inbound
 	log     *slog.Logger
 	opts    Options
@@ -96,7 +96,7 @@ type Bot struct {
 }
 
 // New checks the token with getMe and returns a Bot; Run starts it.
-func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb *redis.Client, log *slog.Logger, opts Options) (*Bot, error) {
+func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb redis.UniversalClient, log *slog.Logger, opts Options) (*Bot, error) {
 	opts.defaults()
 	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
 		out: newThrottle(opts.GlobalRate, opts.ChatBurst)}

@@ -13,14 +13,14 @@ import (
 // lease is a Redis lock with an owner and a TTL, renewed while held: only its holder polls Telegram
 // (two pollers of one token get 409 Conflict from getUpdates). A holder that dies frees it within TTL.
 type lease struct {
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	key   string
 	owner string
 	ttl   time.Duration
 	log   *slog.Logger
 }
 
-func newLease(rdb *redis.Client, key string, ttl time.Duration, log *slog.Logger) *lease {
+func newLease(rdb redis.UniversalClient, key string, ttl time.Duration, log *slog.Logger) *lease {
 	var b [8]byte
 	rand.Read(b[:])
 	return &lease{rdb: rdb, key: key, owner: hex.EncodeToString(b[:]), ttl: ttl, log: log}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -114,7 +115,7 @@ type Engine struct {
 	links   Links
 	sms     SMS
 	texts   Renderer
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	limiter *redis_rate.Limiter
 	log     *slog.Logger
 	opts    Options
@@ -123,7 +124,7 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine.
-func NewEngine(l Ledger, links Links, sms SMS, texts Renderer, rdb *redis.Client, log *slog.Logger, opts Options) *Engine {
+func NewEngine(l Ledger, links Links, sms SMS, texts Renderer, rdb redis.UniversalClient, log *slog.Logger, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{ledger: l, links: links, sms: sms, texts: texts, rdb: rdb, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
 		cache: caches{links: map[linkKey]cachedLink{}}}
@@ -193,7 +194,14 @@ func (e *Engine) key(parts ...any) string {
 	return k
 }
 
-func (e *Engine) stateKey(in Input) string { return e.key("dlg", in.Channel, in.UserID) }
+// stateKey is a user's dialog State. The user's keys share the hash tag {channel:user}, so in a
+// Redis Cluster they live in one hash slot.
+func (e *Engine) stateKey(in Input) string { return e.key("dlg", userTag(in.Channel, in.UserID)) }
+
+// userTag is a channel user as a Redis Cluster hash tag.
+func userTag(channel string, user int64) string {
+	return "{" + channel + ":" + strconv.FormatInt(user, 10) + "}"
+}
 
 // load reads the State (stored says whether Redis had one) and fills in the link. A user who writes
 // from a chat marked inactive (it had blocked the bot) has unblocked it.

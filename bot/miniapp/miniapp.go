@@ -78,7 +78,7 @@ type Handler struct {
 }
 
 // New returns the Mini App handler.
-func New(engine Engine, l Ledger, texts Texts, rdb *redis.Client, log *slog.Logger, opts Options) *Handler {
+func New(engine Engine, l Ledger, texts Texts, rdb redis.UniversalClient, log *slog.Logger, opts Options) *Handler {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = time.Hour
 	}

@@ -30,7 +30,7 @@ const redisPrefix = "bonusbot:"
 type channels struct {
 	cfg     Config
 	log     *slog.Logger
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	texts   *locales.Catalog
 	sms     dialogs.SMS
 	notices *notify.Client
@@ -41,7 +41,7 @@ type channels struct {
 
 // newChannels applies River's migrations and prepares everything but the Store, which needs
 // onGift (see attach).
-func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpool.Pool, rdb *redis.Client) (*channels, error) {
+func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpool.Pool, rdb redis.UniversalClient) (*channels, error) {
 	if err := notify.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 type Config struct {
 	DatabaseURL string
 	RedisURL    string
+	RedisAddrs  []string // REDIS_ADDRS: seed nodes of a Redis Cluster; empty: REDIS_URL is one server
 	HTTPAddr    string
 	IngestToken string
 	Location    *time.Location
@@ -89,6 +90,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 		return Config{}, fmt.Errorf("config: REDIS_URL: want redis://host:port/db, got %q", redactURL(c.RedisURL))
 	}
+	if err := c.loadRedisCluster(getenv("REDIS_ADDRS")); err != nil {
+		return Config{}, err
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return Config{}, fmt.Errorf("config: HTTP_ADDR: %w", err)
 	}
@@ -116,6 +120,26 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// loadRedisCluster reads REDIS_ADDRS, the seed nodes of a Redis Cluster (one is enough: the client
+// learns the others from it). A cluster has only database 0, so REDIS_URL, which then gives the
+// credentials, TLS and timeouts, must not name another.
+func (c *Config) loadRedisCluster(addrs string) error {
+	if addrs == "" {
+		return nil
+	}
+	for _, a := range strings.Split(addrs, ",") {
+		a = strings.TrimSpace(a)
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			return fmt.Errorf("config: REDIS_ADDRS: want host:port,host:port…, got %q", a)
+		}
+		c.RedisAddrs = append(c.RedisAddrs, a)
+	}
+	if u, _ := url.Parse(c.RedisURL); strings.Trim(u.Path, "/") != "" && strings.Trim(u.Path, "/") != "0" {
+		return fmt.Errorf("config: REDIS_URL: a Redis Cluster (REDIS_ADDRS) has only database 0, got %q", redactURL(c.RedisURL))
+	}
+	return nil
 }
 
 // loadMiniApp reads the Mini App settings. MINIAPP_DEV opens accounts without any signature, so it is
@@ -265,6 +289,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("redis_addrs", strings.Join(c.RedisAddrs, ",")),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("ingest_token", token),
 		slog.String("timezone", c.Location.String()),

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"bonusbot/dialogs/dialogstest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -29,6 +34,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 	for name, value := range map[string]string{
 		"DATABASE_URL":        "mysql://x",
 		"REDIS_URL":           "http://x",
+		"REDIS_ADDRS":         "10.0.0.1:6379,redis-2",
 		"HTTP_ADDR":           "8080",
 		"TIMEZONE":            "Mars/Olympus",
 		"POINTS_EXPIRY":       "forever",
@@ -122,5 +128,37 @@ func TestExpireRefusesABadInstant(t *testing.T) {
 	err := run(context.Background(), []string{"expire", "--at", "yesterday"}, env(nil))
 	if err == nil || !strings.Contains(err.Error(), "--at") {
 		t.Errorf("expire --at yesterday = %v, want an error naming --at", err)
+	}
+}
+
+// REDIS_ADDRS makes a Redis Cluster client that keeps REDIS_URL's credentials and timeouts.
+func TestRedisCluster(t *testing.T) {
+	t.Parallel()
+	cluster, _ := dialogstest.Cluster(t)
+	addrs := cluster.Options().Addrs
+	c, err := Load(env(map[string]string{"REDIS_ADDRS": addrs[0], "REDIS_URL": "redis://127.0.0.1:1/?read_timeout=3s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := openRedis(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("openRedis with REDIS_ADDRS = %T, want a cluster client", rdb)
+	}
+	if got := cc.Options().ReadTimeout; got != 3*time.Second {
+		t.Errorf("read timeout = %v, want REDIS_URL's 3s", got)
+	}
+	ctx := context.Background()
+	for i := range 20 { // keys all over the slots: the client found every master from one address
+		if err := rdb.Set(ctx, fmt.Sprintf("test:TestRedisCluster:%d", i), i, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"REDIS_ADDRS": addrs[0], "REDIS_URL": "redis://127.0.0.1:6379/2"})); err == nil {
+		t.Error("REDIS_ADDRS with a REDIS_URL naming database 2 loaded, want an error: a cluster has only database 0")
 	}
 }

@@ -71,7 +71,7 @@ const (
 )
 
 // newHTTPServer serves /healthz, /readyz, the ingest API and the Mini App (app) on HTTP_ADDR.
-func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client, app http.Handler) *http.Server {
+func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb redis.UniversalClient, app http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -99,7 +99,7 @@ func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis
 // ledger they drive (whose gifts enqueue notices to the recipient).
 type services struct {
 	pool  *pgxpool.Pool
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	ch    *channels
 	store *ledger.Store
 }
@@ -128,14 +128,30 @@ func (s *services) close() {
 	s.pool.Close()
 }
 
-func openRedis(cfg Config) (*redis.Client, error) {
+// openRedis connects to one Redis (REDIS_URL) or to a Redis Cluster (REDIS_ADDRS, with REDIS_URL's
+// credentials, TLS and timeouts). Every multi-key command and script of bonusbot keeps its keys in one
+// hash slot, so both work alike.
+func openRedis(cfg Config) (redis.UniversalClient, error) {
+	// A Redis that is down or frozen costs a bot reply two seconds, not go-redis's default of five
+	// dials of 5 s each; the caller's deadline applies too. REDIS_URL's own settings win
+	// (dial_timeout, read_timeout, write_timeout).
+	if len(cfg.RedisAddrs) > 0 {
+		opt, err := redis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("config: REDIS_URL: %w", err)
+		}
+		opt.Addrs = cfg.RedisAddrs
+		opt.DialTimeout = cmp.Or(opt.DialTimeout, 2*time.Second)
+		opt.ReadTimeout = cmp.Or(opt.ReadTimeout, 2*time.Second)
+		opt.WriteTimeout = cmp.Or(opt.WriteTimeout, 2*time.Second)
+		opt.DialerRetries = cmp.Or(opt.DialerRetries, 1)
+		opt.ContextTimeoutEnabled = true
+		return redis.NewClusterClient(opt), nil
+	}
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("config: REDIS_URL: %w", err)
 	}
-	// A Redis that is down or frozen costs a bot reply two seconds, not go-redis's default of five
-	// dials of 5 s each; the caller's deadline applies too. REDIS_URL's own settings win
-	// (dial_timeout, read_timeout, write_timeout).
 	opt.DialTimeout = cmp.Or(opt.DialTimeout, 2*time.Second)
 	opt.ReadTimeout = cmp.Or(opt.ReadTimeout, 2*time.Second)
 	opt.WriteTimeout = cmp.Or(opt.WriteTimeout, 2*time.Second)
@@ -154,7 +170,7 @@ type readiness struct {
 // everything this process serves needs. Without Redis the ingest API still works, and the bot answers
 // each message with an apology to try again in a minute, so a Redis blip must not take every replica
 // out of the load balancer at once.
-func readyz(pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) http.HandlerFunc {
+func readyz(pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
