@@ -40,8 +40,8 @@ type Options struct {
 	Prefix      string        // Redis key prefix
 	UserRate    int           // inbound messages a user may send a minute (20)
 	MaxInFlight int           // updates handled at once across all chats (64)
-	GlobalRate  int           // outbound messages a second across all chats (30)
-	ChatBurst   int           // outbound messages a chat may get at once, refilled at 1 a second (3)
+	GlobalRate  int           // outbound messages a second across all chats and replicas (30)
+	ChatBurst   int           // outbound messages a chat may get at once, refilled at 1 a second (3 a minute in groups)
 	LeaseTTL    time.Duration // how long a poller's lease lasts unless renewed (30 s)
 	PollTimeout time.Duration // long-poll duration (50 s)
 	MiniAppURL  string        // the Mini App's public address; empty: no menu button and no /app
@@ -88,18 +88,23 @@ type Bot struct {
 	texts   *locales.Catalog
 	links   Links
 	rdb     redis.UniversalClient
-	inbound *inbound
+	users   *userLimit
 	log     *slog.Logger
 	opts    Options
-	out     *throttle
+	out     *outbound
 	chats   *dispatcher
+	keys    string // this bot's Redis keys start so: the prefix and a hash of the token
+	hash    string // the hash of the token that names this bot in Redis
 }
 
 // New checks the token with getMe and returns a Bot; Run starts it.
 func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb redis.UniversalClient, log *slog.Logger, opts Options) (*Bot, error) {
 	opts.defaults()
-	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
-		out: newThrottle(opts.GlobalRate, opts.ChatBurst)}
+	sum := sha256.Sum256([]byte(opts.Token)) // update ids and limits are per bot; the token itself stays out of Redis
+	keys := opts.Prefix + "bot:" + hex.EncodeToString(sum[:8]) + ":"
+	b := &Bot{engine: engine, texts: texts, links: links, rdb: rdb, log: log, opts: opts, keys: keys, hash: hex.EncodeToString(sum[:8]),
+		users: newUserLimit(rdb, keys+"in:", opts.UserRate),
+		out:   newOutbound(rdb, opts.Prefix+"out:{"+hex.EncodeToString(sum[:8])+"}:", opts.GlobalRate, opts.ChatBurst, log)}
 	b.chats = newDispatcher(opts.MaxInFlight, b.handle)
 	api, err := tg.New(opts.Token,
 		tg.WithServerURL(opts.ServerURL),
@@ -123,8 +128,7 @@ func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links
 // Run polls while it holds the lease, until ctx ends; then it finishes the updates in hand.
 // A second process with the same token waits for the lease instead of fighting over getUpdates.
 func (b *Bot) Run(ctx context.Context) error {
-	sum := sha256.Sum256([]byte(b.opts.Token))
-	lease := newLease(b.rdb, b.opts.Prefix+"bot:lease:"+hex.EncodeToString(sum[:8]), b.opts.LeaseTTL, b.log)
+	lease := newLease(b.rdb, b.opts.Prefix+"bot:lease:"+b.hash, b.opts.LeaseTTL, b.log) // the key earlier versions use too
 	defer func() {
 		b.chats.wait() // SIGTERM: the updates in hand are answered before exit
 		lease.release(context.WithoutCancel(ctx))

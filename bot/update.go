@@ -141,7 +141,10 @@ func (b *Bot) groupReply(ctx context.Context, u *models.Update, chat int64, from
 // allow applies the per-user inbound limit. The first message over it gets one "slow down" a
 // minute; the rest are dropped.
 func (b *Bot) allow(ctx context.Context, from *models.User, chat int64) (bool, error) {
-	ok, warn := b.inbound.allow(from.ID, time.Now())
+	ok, warn, err := b.users.allow(ctx, from.ID, time.Now())
+	if err != nil {
+		b.log.WarnContext(ctx, "inbound limit: redis unavailable; counting in this replica", "err", err)
+	}
 	if warn {
 		b.sendText(ctx, chat, b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("slow_down")), nil)
 	}

@@ -99,7 +99,7 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
 		var err error
 		opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate,
-			MiniAppURL: c.cfg.MiniAppURL}
+			GlobalRate: c.cfg.BotGlobalRate, MiniAppURL: c.cfg.MiniAppURL}
 		if c.desk != nil {
 			opts.Support = c.desk
 		}

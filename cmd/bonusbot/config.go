@@ -35,6 +35,7 @@ type Config struct {
 	WebhookSecret  string        // BOT_MODE=webhook: Telegram echoes it in every request
 	WebhookAddr    string        // BOT_MODE=webhook: where to listen for them
 	BotUserRate    int           // messages a user may send a minute
+	BotGlobalRate  int           // messages the bot may send a second, over all replicas
 	DialogTTL      time.Duration // a dialog left alone this long starts over
 	SMSGatewayURL  string        // empty: codes go to the log (development)
 
@@ -67,6 +68,7 @@ var configDefaults = map[string]string{
 	"BOT_MODE":         "polling",
 	"WEBHOOK_ADDR":     ":8443",
 	"BOT_USER_RATE":    "20",
+	"BOT_GLOBAL_RATE":  "30",
 	"DIALOG_TTL":       "15m",
 
 	"OTP_PHONE_PREFIXES": "+79",
@@ -243,6 +245,10 @@ func (c *Config) loadBot(get func(string) string) error {
 		return fmt.Errorf("config: BOT_USER_RATE: want messages a minute (≥ 1), got %q", get("BOT_USER_RATE"))
 	}
 	c.BotUserRate = n
+	if n, err = strconv.Atoi(get("BOT_GLOBAL_RATE")); err != nil || n < 1 || n > 1000 {
+		return fmt.Errorf("config: BOT_GLOBAL_RATE: want messages a second from 1 to 1000, got %q", get("BOT_GLOBAL_RATE"))
+	}
+	c.BotGlobalRate = n
 	if c.DialogTTL, err = time.ParseDuration(get("DIALOG_TTL")); err != nil || c.DialogTTL < time.Minute {
 		return fmt.Errorf("config: DIALOG_TTL: want a duration of at least 1m, got %q", get("DIALOG_TTL"))
 	}
@@ -304,6 +310,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("webhook_secret", hookSecret),
 		slog.String("webhook_addr", c.WebhookAddr),
 		slog.Int("bot_user_rate", c.BotUserRate),
+		slog.Int("bot_global_rate", c.BotGlobalRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
 		slog.String("miniapp_url", c.MiniAppURL),

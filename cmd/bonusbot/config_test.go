@@ -41,6 +41,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"TELEGRAM_API_URL":    "ftp://x",
 		"BOT_MODE":            "carrier-pigeon",
 		"BOT_USER_RATE":       "0",
+		"BOT_GLOBAL_RATE":     "5000",
 		"DIALOG_TTL":          "5s",
 		"MINIAPP_URL":         "http://bonus.example/app/",
 		"MINIAPP_MAX_AGE":     "10s",
