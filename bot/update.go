@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -14,6 +15,29 @@ import (
 // handleTimeout bounds one update's work, so a stuck dependency cannot hold a chat forever.
 const handleTimeout = 30 * time.Second
 
+// handleOnce handles u unless it was handled before, by any replica (claims). It says whether u is
+// over — handled now or before — so Telegram may be told; false means it was given up (a shutdown
+// past its grace) and must come again. Without Redis there is no claim to take: u is handled all the
+// same (a user is better answered twice than not at all), which most likely means an apology that
+// the service is unavailable.
+func (b *Bot) handleOnce(ctx context.Context, u *models.Update) bool {
+	cl, done, err := b.claims.take(ctx, u.ID)
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case err != nil:
+		b.log.WarnContext(ctx, "update claim: redis unavailable; handling without one", "update_id", u.ID, "err", err)
+		b.handle(ctx, u)
+		return ctx.Err() == nil
+	case done:
+		return true
+	}
+	b.handle(ctx, u)
+	handled := ctx.Err() == nil // cancelled midway: given back, so the next delivery handles it in full
+	b.claims.finish(context.WithoutCancel(ctx), cl, handled)
+	return handled
+}
+
 // handle answers one update. It recovers panics (the library does not), so one bad update never
 // kills the bot; every failure is logged here, once, with the update id.
 func (b *Bot) handle(ctx context.Context, u *models.Update) {
@@ -23,16 +47,24 @@ func (b *Bot) handle(ctx context.Context, u *models.Update) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.ErrorContext(ctx, "update panicked", "update_id", u.ID, "chat_id", chat, "panic", r)
-			b.apologize(ctx, u, chat)
+			b.apologize(ctx, u, chat, "error.internal", nil)
 		}
 	}()
 	if err := b.process(ctx, u, chat); err != nil {
-		b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
-		b.apologize(ctx, u, chat)
+		msg := "error.internal"
+		if dialogs.Unavailable(err) {
+			msg = "error.unavailable"
+			b.log.WarnContext(ctx, "update failed: a dependency is unavailable", "update_id", u.ID, "chat_id", chat, "err", err)
+		} else {
+			b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
+		}
+		b.apologize(ctx, u, chat, msg, err)
 	}
 }
 
-func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
+// apologize tells the user that their update failed (msg: error.internal, error.unavailable), in the
+// language the dialogs know for them, else their client's.
+func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64, msg string, err error) {
 	if chat == 0 {
 		return
 	}
@@ -40,11 +72,24 @@ func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
 	if from := sender(u); from != nil {
 		lang = dialogs.PickLang(from.LanguageCode)
 	}
+	var known *langError
+	if errors.As(err, &known) {
+		lang = known.lang
+	}
 	if u.CallbackQuery != nil {
 		b.answer(ctx, u.CallbackQuery.ID, "") // or the button keeps spinning
 	}
-	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T("error.internal")), nil)
+	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T(msg)), nil)
 }
+
+// langError is a failure of the dialogs for a user whose language they knew.
+type langError struct {
+	lang string
+	err  error
+}
+
+func (e *langError) Error() string { return e.err.Error() }
+func (e *langError) Unwrap() error { return e.err }
 
 func sender(u *models.Update) *models.User {
 	switch {
@@ -90,10 +135,10 @@ func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
 	reply, err := b.engine.Handle(ctx, in)
 	typing.Stop()
 	if err != nil {
-		if cq != nil {
-			b.answer(ctx, cq.ID, "")
+		if reply.Lang != "" {
+			err = &langError{reply.Lang, err}
 		}
-		return err
+		return err // apologize answers the button
 	}
 	var editID int
 	if cq != nil {

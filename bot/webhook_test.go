@@ -7,15 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/redis/go-redis/v9"
 
 	"bonusbot/bot"
 	"bonusbot/bot/bottest"
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
+	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
 )
@@ -82,5 +85,53 @@ func TestWebhook(t *testing.T) {
 	calls := srv.Calls("setWebhook")
 	if len(calls) != 1 || calls[0].Data["url"] != "https://bot.example/telegram" || calls[0].Data["secret_token"] != "s3cret" {
 		t.Errorf("setWebhook calls = %+v", calls)
+	}
+}
+
+// Without Redis a replica still answers every update, with an apology that the service is
+// temporarily unavailable in the user's language, and tells Telegram the update is handled.
+func TestWebhookWithoutRedis(t *testing.T) {
+	t.Parallel()
+	srv := bottest.New(t)
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { dead.Close() })
+	store := ledgertest.NewStore(t, ledgertest.NewClock(time.Now()), ledger.Options{})
+	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
+	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, dead, log, dialogs.Options{Prefix: "x:"})
+	ctx, cancel := context.WithCancel(context.Background())
+	b, err := bot.New(ctx, engine, texts, engine, dead, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: "x:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.RunWebhook(ctx, ln, "https://bot.example/telegram", "s3cret") }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	body, _ := json.Marshal(&models.Update{ID: 1, Message: &models.Message{Text: "/balance", Date: int(time.Now().Unix()),
+		From: &models.User{ID: 902, LanguageCode: "en"}, Chat: models.Chat{ID: 902, Type: models.ChatTypePrivate}}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", bytes.NewReader(body))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST = %d, want 200: the user was answered", resp.StatusCode)
+	}
+	if got := srv.Next(t, 902).Text; !strings.Contains(got, "temporarily unavailable") {
+		t.Errorf("reply = %q, want the apology that the service is temporarily unavailable", got)
 	}
 }

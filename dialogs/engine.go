@@ -139,8 +139,9 @@ type Reply struct {
 // maxEffects bounds effect chains; a step asking for more is a bug, not a user's doing.
 const maxEffects = 4
 
-// Handle answers one Input. An error means the State could not be loaded or saved; refusals and
-// faults in effects become messages (faults are logged here, once).
+// Handle answers one Input. An error means the State could not be loaded or saved, or a dependency
+// was unavailable (ErrUnavailable: nothing is saved then, and the Reply has only the user's language,
+// when known); refusals and other faults in effects become messages (faults are logged here, once).
 func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	if in.At.IsZero() {
 		in.At = e.opts.Now()
@@ -151,7 +152,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	in.Support = e.supportInfo(in)
 	s, stored, err := e.load(ctx, in)
 	if err != nil {
-		return Reply{}, err
+		return Reply{Lang: s.Lang}, unavailable(err)
 	}
 	s, outs := Handle(s, in)
 	var res []Output
@@ -171,6 +172,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 			return Reply{}, fmt.Errorf("dialogs: effect chain too long at %s", eff.Kind)
 		}
 		r := e.run(ctx, &s, in, *eff)
+		if Unavailable(r.Err) { // the user repeats the step once Postgres or Redis is back
+			return Reply{Lang: s.Lang}, fmt.Errorf("dialogs: %s: %w", eff.Kind, unavailable(r.Err))
+		}
 		if r.Err != nil && !IsRefusal(r.Err) {
 			e.log.ErrorContext(ctx, "effect failed", "effect", eff.Kind, "channel", in.Channel, "update_id", in.UpdateID,
 				"user_id", in.UserID, "err", r.Err)
@@ -178,7 +182,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 		s, outs = Continue(s, in, *eff, r)
 	}
 	if err := e.save(ctx, in, s, stored); err != nil {
-		return Reply{}, err
+		return Reply{Lang: s.Lang}, unavailable(err)
 	}
 	return Reply{Lang: s.Lang, Outputs: res}, nil
 }
@@ -223,7 +227,7 @@ func (e *Engine) load(ctx context.Context, in Input) (s State, stored bool, err 
 	case errors.Is(err, ledger.ErrNotLinked):
 		s.Account, s.Own = 0, ""
 	case err != nil:
-		return State{}, false, fmt.Errorf("dialogs: load link: %w", err)
+		return State{Lang: s.Lang}, false, fmt.Errorf("dialogs: load link: %w", err)
 	default:
 		s.Account, s.Own, s.Lang = link.AccountID, link.Phone, link.Language
 		if !link.Active {
