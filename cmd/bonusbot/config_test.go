@@ -53,11 +53,25 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"REQUEST_TIMEOUT":     "10",
 		"INGEST_TIMEOUT":      "1h",
 		"INGEST_MAX_INFLIGHT": "0",
+		"SHUTDOWN_GRACE":      "forever",
 	} {
 		_, err := Load(env(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("Load(%s=%q) = %v, want an error naming %s", name, value, err, name)
 		}
+	}
+}
+
+func TestWebhookMaxConnections(t *testing.T) {
+	t.Parallel()
+	hook := map[string]string{"BOT_MODE": "webhook", "WEBHOOK_URL": "https://bot.example/tg", "WEBHOOK_SECRET": "0123456789abcdef"}
+	c, err := Load(env(hook))
+	if err != nil || c.WebhookMaxConnections != 40 {
+		t.Fatalf("Load(webhook) = %d, %v; want 40 max connections", c.WebhookMaxConnections, err)
+	}
+	hook["WEBHOOK_MAX_CONNECTIONS"] = "101"
+	if _, err := Load(env(hook)); err == nil || !strings.Contains(err.Error(), "WEBHOOK_MAX_CONNECTIONS") {
+		t.Errorf("Load(WEBHOOK_MAX_CONNECTIONS=101) = %v, want an error naming it", err)
 	}
 }
 

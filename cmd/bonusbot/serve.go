@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"bonusbot/ledger"
 	"bonusbot/ledger/ingest"
@@ -43,21 +44,22 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	if inflight, conns := cfg.IngestMaxInflight, int(svc.pool.Config().MaxConns); inflight > conns/2 {
 		log.Warn("INGEST_MAX_INFLIGHT is over half the Postgres pool: batches may starve the bot", "ingest_max_inflight", inflight, "pool_max_conns", conns)
 	}
+	// Each part runs until ctx ends (SIGTERM) and then finishes what it has in hand within
+	// SHUTDOWN_GRACE; a part that stops by itself stops the others, rather than leave the service
+	// half up. runServe returns once all have returned.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var sweeps sync.WaitGroup
-	sweeps.Go(func() { sweepNightly(ctx, svc.store, log) })
-	botDone := make(chan error, 1)
-	go func() {
-		err := svc.ch.run(ctx, svc.store, *console)
-		cancel() // a channel that cannot run stops the server rather than leave it half up
-		botDone <- err
-	}()
-	httpErr := serveHTTP(ctx, srv, shutdownGrace, log)
-	cancel() // an HTTP server that cannot run stops the bot too
-	err = errors.Join(httpErr, <-botDone)
-	sweeps.Wait()
-	return err
+	var g errgroup.Group
+	g.Go(func() error { sweepNightly(ctx, svc.store, log); return nil })
+	g.Go(func() error {
+		defer cancel()
+		return svc.ch.run(ctx, svc.store, *console)
+	})
+	g.Go(func() error {
+		defer cancel()
+		return serveHTTP(ctx, srv, cfg.ShutdownGrace, log)
+	})
+	return g.Wait()
 }
 
 // HTTP server limits. Deadlines of the requests themselves are REQUEST_TIMEOUT and INGEST_TIMEOUT.
@@ -65,9 +67,6 @@ const (
 	readHeaderTimeout = 5 * time.Second  // a client that trickles its headers is cut off
 	readTimeout       = 30 * time.Second // the whole request, an 8 MB batch included, even over a slow link
 	idleTimeout       = 30 * time.Second // an idle keep-alive connection is closed, authenticated or not
-	// shutdownGrace is how long requests in flight may finish after SIGTERM before they are cancelled;
-	// with the bot's own stop it fits Kubernetes' default 30 s termination grace period.
-	shutdownGrace = 10 * time.Second
 )
 
 // newHTTPServer serves /healthz, /readyz, the ingest API and the Mini App (app) on HTTP_ADDR.
