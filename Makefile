@@ -1,4 +1,4 @@
-.PHONY: run test bench build migrate seed vet screenshots
+.PHONY: run test soak bench build migrate seed vet screenshots
 
 # With no TELEGRAM_BOT_TOKEN the console chat is attached, so a newcomer can talk to the bot at once.
 CONSOLE := $(if $(TELEGRAM_BOT_TOKEN),,--console)
@@ -13,6 +13,10 @@ run: build
 
 test:
 	go test -race -count=1 ./...
+
+# The long fault test: 2,000 users over three webhook replicas, one killed with SIGKILL (README: Replicas).
+soak:
+	go test -count=1 -timeout 60m -run 'Soak' -v ./cmd/bonusbot/ -args -soak
 
 vet:
 	go vet ./...

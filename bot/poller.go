@@ -105,12 +105,12 @@ func (b *Bot) fetch(held context.Context, d *dispatcher, offs *offsets) error {
 			continue
 		}
 		backoff = 0
-		fresh, progress := offs.take(updates)
+		fresh, progress, busy := offs.take(updates)
 		for _, u := range fresh {
 			id := u.ID
 			d.push(u, func(handled bool) { offs.finish(id, handled) })
 		}
-		if len(fresh) == 0 && len(updates) > 0 { // all in hand already: wait until one finishes
+		if len(fresh) == 0 && len(updates) > 0 && busy { // all taken already: wait until one in hand finishes
 			select {
 			case <-progress:
 			case <-held.Done():
@@ -145,11 +145,11 @@ func newOffsets() *offsets {
 	return &offsets{inHand: map[int64]bool{}, progress: make(chan struct{})}
 }
 
-// take returns the updates not taken before, and a channel closed when one of those in hand finishes.
-func (o *offsets) take(updates []*models.Update) ([]*models.Update, <-chan struct{}) {
+// take returns the updates not taken before, a channel closed when one of those in hand finishes, and
+// whether any is in hand unfinished (else nothing will close the channel: the offset can move now).
+func (o *offsets) take(updates []*models.Update) (fresh []*models.Update, progress <-chan struct{}, busy bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var fresh []*models.Update
 	for _, u := range updates {
 		if _, seen := o.inHand[u.ID]; seen || u.ID < o.next {
 			continue
@@ -158,7 +158,10 @@ func (o *offsets) take(updates []*models.Update) ([]*models.Update, <-chan struc
 		o.next = max(o.next, u.ID+1)
 		fresh = append(fresh, u)
 	}
-	return fresh, o.progress
+	for _, finished := range o.inHand {
+		busy = busy || !finished
+	}
+	return fresh, o.progress, busy
 }
 
 // finish records the end of update id; one that was not handled keeps the offset below it.

@@ -24,6 +24,7 @@ type handledLog struct {
 	mu     sync.Mutex
 	times  map[int64]int      // update id → times handled
 	byChat map[int64][]string // chat → texts, in the order handled
+	by     map[string]int     // text → the replica that handled it last
 }
 
 func (h *handledLog) engine(replica int) bot.Engine {
@@ -31,6 +32,9 @@ func (h *handledLog) engine(replica int) bot.Engine {
 		h.mu.Lock()
 		h.times[in.UpdateID]++
 		h.byChat[in.ChatID] = append(h.byChat[in.ChatID], in.Text)
+		if h.by != nil {
+			h.by[in.Text] = replica
+		}
 		h.mu.Unlock()
 		return dialogs.Reply{Lang: "ru", Outputs: []dialogs.Output{dialogs.Say(dialogs.T("echo", "Fallback", in.Text))}}, nil
 	})
@@ -53,10 +57,17 @@ func TestWebhookReplicas(t *testing.T) {
 	var backends []string
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	var clients []*redis.Client
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		for _, c := range clients {
+			c.Close()
+		}
+	})
 	for i := range replicas {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}) // a client of its own, as a replica has
-		t.Cleanup(func() { rdb.Close() })
+		clients = append(clients, rdb)
 		b, err := bot.New(ctx, handled.engine(i), texts, nil, rdb, log, bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix,
 			ChatBurst: 1000, GlobalRate: 1000, UserRate: 1000, ClaimTTL: 3 * time.Second, ShutdownGrace: 5 * time.Second})
 		if err != nil {

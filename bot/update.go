@@ -23,7 +23,7 @@ const handleTimeout = 30 * time.Second
 func (b *Bot) handleOnce(ctx context.Context, u *models.Update) bool {
 	cl, done, err := b.claims.take(ctx, u.ID)
 	switch {
-	case ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil: // cancelled while another replica's claim stood
 		return false
 	case err != nil:
 		b.log.WarnContext(ctx, "update claim: redis unavailable; handling without one", "update_id", u.ID, "err", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +41,8 @@ type WebhookStats struct {
 	Answered  int // updates answered 2xx and taken off the queue
 	Pending   int // updates not answered yet
 	Duplicate int // updates chosen to be delivered twice
+	// P50 and P99 are how long a 2xx answer took (the replica's handling, as Telegram waits for it).
+	P50, P99 time.Duration
 }
 
 type hookUpdate struct {
@@ -62,6 +65,7 @@ type webhook struct {
 	next     int // backend turn
 	stats    WebhookStats
 	answered map[int64]bool // update ids answered 2xx
+	took     []time.Duration // how long each 2xx answer took
 	rng      *rand.Rand
 	wake     chan struct{}
 	stop     context.CancelFunc
@@ -88,7 +92,16 @@ func (s *Server) DeliverWebhook(opts WebhookOptions) {
 		rng: rand.New(rand.NewPCG(opts.Seed, 1)), wake: make(chan struct{}, 1), stop: stop, client: &http.Client{Transport: t}}
 	s.mu.Lock()
 	s.hook = h
+	var last *Call // a webhook the bot set before delivery was turned on
+	for i := range s.all {
+		if c := &s.all[i]; c.Method == "setWebhook" || c.Method == "deleteWebhook" {
+			last = c
+		}
+	}
 	s.mu.Unlock()
+	if last != nil {
+		h.set(last.Method, last.Data)
+	}
 	h.wg.Add(1)
 	go s.deliver(ctx, h)
 }
@@ -116,6 +129,11 @@ func (s *Server) WebhookStats() WebhookStats {
 	st.Pending = waiting
 	for _, q := range h.queues {
 		st.Pending += len(q)
+	}
+	if n := len(h.took); n > 0 {
+		took := slices.Clone(h.took)
+		slices.Sort(took)
+		st.P50, st.P99 = took[n/2], took[n*99/100]
 	}
 	return st
 }
@@ -145,15 +163,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, method string, data map[str
 	switch method {
 	case "setWebhook", "deleteWebhook":
 		if h != nil {
-			h.mu.Lock()
-			h.active = method == "setWebhook"
-			h.secret = data["secret_token"]
-			h.max, _ = strconv.Atoi(data["max_connections"])
-			if h.max == 0 {
-				h.max = 40
-			}
-			h.mu.Unlock()
-			h.poke()
+			h.set(method, data)
 		}
 		s.mu.Lock()
 		s.record(Call{Method: method, Data: data, At: time.Now()})
@@ -174,6 +184,19 @@ func (s *Server) serveWebhook(w http.ResponseWriter, method string, data map[str
 		}
 	}
 	return false
+}
+
+// set applies setWebhook or deleteWebhook.
+func (h *webhook) set(method string, data map[string]string) {
+	h.mu.Lock()
+	h.active = method == "setWebhook"
+	h.secret = data["secret_token"]
+	h.max, _ = strconv.Atoi(data["max_connections"])
+	if h.max == 0 {
+		h.max = 40
+	}
+	h.mu.Unlock()
+	h.poke()
 }
 
 func (h *webhook) poke() {
@@ -272,6 +295,7 @@ func (h *webhook) send(ctx context.Context, backend string, hu *hookUpdate) bool
 	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, backend, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	sentAt := time.Now()
 	resp, err := h.client.Do(req)
 	ok := err == nil && resp.StatusCode/100 == 2
 	if err == nil {
@@ -285,6 +309,7 @@ func (h *webhook) send(ctx context.Context, backend string, hu *hookUpdate) bool
 	if ok {
 		h.stats.Answered++
 		h.answered[hu.u.ID] = true
+		h.took = append(h.took, time.Since(sentAt))
 		return true
 	}
 	h.stats.Failed++
@@ -312,4 +337,11 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// Queued is how many updates wait for getUpdates: pushed and not confirmed by an offset.
+func (s *Server) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
 }
