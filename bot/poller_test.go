@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,5 +157,27 @@ func TestPollerShutdownConfirms(t *testing.T) {
 	}
 	if q := srv.Queued(); q != 1 {
 		t.Errorf("%d updates unconfirmed after shutdown, want 1: the one given up", q)
+	}
+}
+
+// TestRunReturnsWhatStoppedPolling: a token Telegram no longer knows (401 to getUpdates) stops
+// polling for good, and Run says why.
+func TestRunReturnsWhatStoppedPolling(t *testing.T) {
+	t.Parallel()
+	srv := bottest.New(t)
+	rdb, prefix := dialogstest.Redis(t)
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(context.Background(), engineFunc(nil), texts, nil, rdb, slog.New(slog.DiscardHandler),
+		bot.Options{Token: srv.Token, ServerURL: srv.URL, Prefix: prefix, PollTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fail("getUpdates", 0, 401, 0, 1000)
+	err = b.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("Run with a revoked token = %v, want the 401 that stopped it", err)
 	}
 }

@@ -129,11 +129,20 @@ func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
 		b.openApp(ctx, chat, dialogs.PickLang(from.LanguageCode))
 		return nil
 	}
-	typing := time.AfterFunc(300*time.Millisecond, func() { // slow work: show "typing…"
-		b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
-	})
+	stopTyping, typed := make(chan struct{}), make(chan struct{})
+	go func() { // slow work: show "typing…"; the update waits for this goroutine below
+		defer close(typed)
+		t := time.NewTimer(300 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
+		case <-stopTyping:
+		}
+	}()
 	reply, err := b.engine.Handle(ctx, in)
-	typing.Stop()
+	close(stopTyping)
+	<-typed
 	if err != nil {
 		if reply.Lang != "" {
 			err = &langError{reply.Lang, err}
