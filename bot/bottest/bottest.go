@@ -50,7 +50,8 @@ type Server struct {
 	failures []failure
 	polls    int
 	forum    // topics, members and pushed messages (forum.go)
-	hook     *webhook // webhook delivery (webhook.go); nil: updates wait for getUpdates
+
+	hook *webhook // webhook delivery (webhook.go); nil: updates wait for getUpdates
 }
 
 type failure struct {

@@ -64,7 +64,7 @@ type webhook struct {
 	inFlight int
 	next     int // backend turn
 	stats    WebhookStats
-	answered map[int64]bool // update ids answered 2xx
+	answered map[int64]bool  // update ids answered 2xx
 	took     []time.Duration // how long each 2xx answer took
 	rng      *rand.Rand
 	wake     chan struct{}
