@@ -17,11 +17,13 @@ test:
 vet:
 	go vet ./...
 
-# The ledger's random-concurrency property test (ledger/property_test.go) for at least 1,000,000
-# operations: concurrent batches of up to 64 accruals, reversals, redeems, refunds, gifts, blocks and
-# sweeps on four accounts, the invariants checked every 100 batches and at the end. Prints
+# The long proofs (README: Replicas, and Benchmarks): first 2,000 users over three webhook replicas, one
+# killed with SIGKILL; then the ledger's random-concurrency property test (ledger/property_test.go) for at
+# least 1,000,000 operations (concurrent batches of up to 64 accruals, reversals, redeems, refunds, gifts,
+# blocks and sweeps on four accounts, the invariants checked every 100 batches and at the end), printing
 # "soak: N operations … invariant breaks: 0". About 45 minutes on the 2-core development VM.
 soak:
+	go test -count=1 -timeout 60m -run 'Soak' -v ./cmd/bonusbot/ -args -soak
 	go test ./ledger -run 'TestLedgerInvariantsUnderRandomConcurrency$$' -count=1 -timeout 4h -v -soak.ops=1000000
 
 # Drops and recreates the bonusbot_bench database; writes bench-results.json.

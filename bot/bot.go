@@ -1,6 +1,8 @@
-// Package bot is the Telegram channel: it long-polls the Bot API with github.com/go-telegram/bot,
-// turns updates into dialogs.Input, runs them one at a time per chat, and renders dialogs.Output as
-// Bot API calls within Telegram's rate limits. Only one process polls a token at a time (a Redis lease).
+// Package bot is the Telegram channel: it takes updates from the Bot API (long polling by one replica
+// at a time, behind a Redis lease, or a webhook served by any number of replicas), handles each once
+// (claims in Redis), turns it into dialogs.Input, runs a chat's updates one at a time and in order,
+// and renders dialogs.Output as Bot API calls (github.com/go-telegram/bot) within Telegram's rate
+// limits, which Redis keeps for all replicas.
 package bot
 
 import (
@@ -40,13 +42,23 @@ type Options struct {
 	Prefix      string        // Redis key prefix
 	UserRate    int           // inbound messages a user may send a minute (20)
 	MaxInFlight int           // updates handled at once across all chats (64)
-	GlobalRate  int           // outbound messages a second across all chats (30)
-	ChatBurst   int           // outbound messages a chat may get at once, refilled at 1 a second (3)
+	GlobalRate  int           // outbound messages a second across all chats and replicas (30)
+	ChatBurst   int           // outbound messages a chat may get at once, refilled at 1 a second (3 a minute in groups)
 	LeaseTTL    time.Duration // how long a poller's lease lasts unless renewed (30 s)
 	PollTimeout time.Duration // long-poll duration (50 s)
-	MiniAppURL  string        // the Mini App's public address; empty: no menu button and no /app
-	HTTPClient  *http.Client
-	Support     Support // the relay to human agents (bot/support); nil without SUPPORT_CHAT_ID
+	// ClaimTTL is how long an update's claim outlives a replica that died handling it (15 s).
+	ClaimTTL time.Duration
+	// DoneTTL is how long a handled update's mark stays, against Telegram delivering it again (1 h):
+	// about 100 bytes of Redis per update.
+	DoneTTL time.Duration
+	// ShutdownGrace is how long the updates in hand may take to finish once Run's context ends (20 s).
+	ShutdownGrace time.Duration
+	// WebhookMaxConnections is how many updates Telegram may have in flight to the webhook at once,
+	// over all replicas (40).
+	WebhookMaxConnections int
+	MiniAppURL            string // the Mini App's public address; empty: no menu button and no /app
+	HTTPClient            *http.Client
+	Support               Support // the relay to human agents (bot/support); nil without SUPPORT_CHAT_ID
 }
 
 func (o *Options) defaults() {
@@ -59,6 +71,10 @@ func (o *Options) defaults() {
 	o.ChatBurst = cmpOr(o.ChatBurst, 3)
 	o.LeaseTTL = cmpOr(o.LeaseTTL, 30*time.Second)
 	o.PollTimeout = cmpOr(o.PollTimeout, 50*time.Second)
+	o.ClaimTTL = cmpOr(o.ClaimTTL, 15*time.Second)
+	o.DoneTTL = cmpOr(o.DoneTTL, time.Hour)
+	o.ShutdownGrace = cmpOr(o.ShutdownGrace, 20*time.Second)
+	o.WebhookMaxConnections = cmpOr(o.WebhookMaxConnections, 40)
 	if o.HTTPClient == nil {
 		o.HTTPClient = NewHTTPClient(o.PollTimeout)
 	}
@@ -83,33 +99,32 @@ func NewHTTPClient(pollTimeout time.Duration) *http.Client {
 
 // Bot is the Telegram channel.
 type Bot struct {
-	api     *tg.Bot
-	engine  Engine
-	texts   *locales.Catalog
-	links   Links
-	rdb     *redis.Client
-	inbound *inbound
-	log     *slog.Logger
-	opts    Options
-	out     *throttle
-	chats   *dispatcher
+	api    *tg.Bot
+	engine Engine
+	texts  *locales.Catalog
+	links  Links
+	rdb    redis.UniversalClient
+	users  *userLimit
+	log    *slog.Logger
+	opts   Options
+	out    *outbound
+	claims *claims
+	hash   string // the hash of the token that names this bot in Redis
 }
 
-// New checks the token with getMe and returns a Bot; Run starts it.
-func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb *redis.Client, log *slog.Logger, opts Options) (*Bot, error) {
+// New checks the token with getMe and returns a Bot; Run (polling) or RunWebhook starts it.
+func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links, rdb redis.UniversalClient, log *slog.Logger, opts Options) (*Bot, error) {
 	opts.defaults()
-	b := &Bot{engine: observeEngine{engine}, texts: texts, links: links, rdb: rdb, inbound: newInbound(opts.UserRate), log: log, opts: opts,
-		out: newThrottle(opts.GlobalRate, opts.ChatBurst)}
-	b.chats = newDispatcher(opts.MaxInFlight, observeUpdates(b.handle))
+	sum := sha256.Sum256([]byte(opts.Token)) // update ids and limits are per bot; the token itself stays out of Redis
+	hash := hex.EncodeToString(sum[:8])
+	keys := opts.Prefix + "bot:" + hash + ":"
+	b := &Bot{engine: observeEngine{engine}, texts: texts, links: links, rdb: rdb, log: log, opts: opts, hash: hash,
+		users:  newUserLimit(rdb, keys+"in:", opts.UserRate),
+		out:    newOutbound(rdb, opts.Prefix+"out:{"+hash+"}:", opts.GlobalRate, opts.ChatBurst, log),
+		claims: newClaims(rdb, keys+"upd:", opts.ClaimTTL, opts.DoneTTL, log)}
 	api, err := tg.New(opts.Token,
 		tg.WithServerURL(opts.ServerURL),
 		tg.WithHTTPClient(opts.PollTimeout, opts.HTTPClient),
-		tg.WithDefaultHandler(func(_ context.Context, _ *tg.Bot, u *models.Update) { b.chats.push(u) }),
-		tg.WithNotAsyncHandlers(), // the dispatcher keeps each chat in order; the library would not
-		// Unbuffered: the library confirms a batch (the next getUpdates' offset) once it has handed the
-		// batch over, so an update must never sit in a buffer that a shutdown would drop.
-		tg.WithUpdatesChannelCap(0),
-		tg.WithAllowedUpdates(allowedUpdates),
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram", "err", err) }),
 		tg.WithCheckInitTimeout(10*time.Second),
 	)
@@ -118,36 +133,6 @@ func New(ctx context.Context, engine Engine, texts *locales.Catalog, links Links
 	}
 	b.api = api
 	return b, nil
-}
-
-// Run polls while it holds the lease, until ctx ends; then it finishes the updates in hand.
-// A second process with the same token waits for the lease instead of fighting over getUpdates.
-func (b *Bot) Run(ctx context.Context) error {
-	sum := sha256.Sum256([]byte(b.opts.Token))
-	lease := newLease(b.rdb, b.opts.Prefix+"bot:lease:"+hex.EncodeToString(sum[:8]), b.opts.LeaseTTL, b.log)
-	defer func() {
-		b.chats.wait() // SIGTERM: the updates in hand are answered before exit
-		lease.release(context.WithoutCancel(ctx))
-	}()
-	for {
-		held, err := lease.acquire(ctx)
-		if err != nil {
-			return nil // ctx ended while waiting
-		}
-		// A webhook left by an earlier BOT_MODE=webhook would make every getUpdates fail with 409.
-		if _, err := b.api.DeleteWebhook(held, &tg.DeleteWebhookParams{}); err != nil {
-			b.log.Warn("deleteWebhook failed", "err", err)
-		}
-		if err := b.announce(ctx); err != nil {
-			b.log.Warn("announcing commands failed", "err", err)
-		}
-		b.log.Info("telegram polling started")
-		b.api.Start(held) // returns when ctx ends or the lease is lost
-		if ctx.Err() != nil {
-			return nil
-		}
-		b.log.Warn("telegram lease lost; waiting to poll again")
-	}
 }
 
 // allowedUpdates are the updates the bot asks Telegram for; agents' edits of their answers are edited messages.

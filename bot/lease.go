@@ -11,16 +11,17 @@ import (
 )
 
 // lease is a Redis lock with an owner and a TTL, renewed while held: only its holder polls Telegram
-// (two pollers of one token get 409 Conflict from getUpdates). A holder that dies frees it within TTL.
+// (two pollers of one token get 409 Conflict from getUpdates), or, in webhook mode, registers the
+// webhook. A holder that dies frees it within TTL.
 type lease struct {
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	key   string
 	owner string
 	ttl   time.Duration
 	log   *slog.Logger
 }
 
-func newLease(rdb *redis.Client, key string, ttl time.Duration, log *slog.Logger) *lease {
+func newLease(rdb redis.UniversalClient, key string, ttl time.Duration, log *slog.Logger) *lease {
 	var b [8]byte
 	rand.Read(b[:])
 	return &lease{rdb: rdb, key: key, owner: hex.EncodeToString(b[:]), ttl: ttl, log: log}
@@ -40,8 +41,9 @@ end
 return 0`)
 
 // acquire waits until the lease is ours and returns a context that ends when ctx does or the lease is
-// lost. The error is ctx's, when it ended first.
-func (l *lease) acquire(ctx context.Context) (context.Context, error) {
+// lost, and release, which stops renewing, gives the lease up if it is still ours and returns once the
+// renewer has stopped. The error is ctx's, when it ended first.
+func (l *lease) acquire(ctx context.Context) (held context.Context, release func(), err error) {
 	tick := time.NewTicker(l.ttl / 3)
 	defer tick.Stop()
 	waiting := false
@@ -54,17 +56,19 @@ func (l *lease) acquire(ctx context.Context) (context.Context, error) {
 			l.log.Warn("telegram lease: redis", "err", err)
 		}
 		if !waiting && err == nil {
-			l.log.Info("another process polls this bot token; waiting for its lease")
+			l.log.Info("another replica holds this bot's lease; waiting for it")
 			waiting = true
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
 	held, lost := context.WithCancel(ctx)
-	go func() { // renew at a third of the TTL; give up (and stop polling) once it is not ours
+	done := make(chan struct{})
+	go func() { // renew at a third of the TTL; give up (and end held) once it is not ours
+		defer close(done)
 		defer lost()
 		tick := time.NewTicker(l.ttl / 3)
 		defer tick.Stop()
@@ -84,7 +88,11 @@ func (l *lease) acquire(ctx context.Context) (context.Context, error) {
 			}
 		}
 	}()
-	return held, nil
+	return held, func() {
+		lost()
+		<-done
+		l.release(context.WithoutCancel(ctx))
+	}, nil
 }
 
 // try takes the lease if it is free.

@@ -17,7 +17,7 @@ func TestLease(t *testing.T) {
 	a := newLease(rdb, prefix+"lease", time.Second, log)
 	b := newLease(rdb, prefix+"lease", time.Second, log)
 
-	held, err := a.acquire(ctx)
+	held, releaseA, err := a.acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestLease(t *testing.T) {
 		first = min(first, ttl)
 		<-time.After(10 * time.Millisecond)
 	}
-	a.release(ctx)
+	a.release(ctx) // as if a's lease had lapsed
 	if ok, err := b.try(ctx); !ok || err != nil {
 		t.Fatalf("try after release = %v, %v; want true", ok, err)
 	}
@@ -52,6 +52,10 @@ func TestLease(t *testing.T) {
 	case <-held.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("a's context still live after losing the lease")
+	}
+	releaseA() // stops a's renewer; b's lease stays b's
+	if ok, err := a.try(ctx); ok || err != nil {
+		t.Fatalf("a's try after a's release while b holds = %v, %v; want false", ok, err)
 	}
 	b.release(ctx)
 }

@@ -103,7 +103,7 @@ func (b *Bot) send(ctx context.Context, chat int64, call func(context.Context) e
 			return nil
 		case errors.As(err, &tooMany) && attempt < maxRetries:
 			b.log.WarnContext(ctx, "telegram 429", "chat_id", chat, "retry_after", tooMany.RetryAfter)
-			b.out.pause(time.Duration(max(tooMany.RetryAfter, 1)) * time.Second)
+			b.out.pause(ctx, time.Duration(max(tooMany.RetryAfter, 1))*time.Second)
 			continue
 		case errors.Is(err, tg.ErrorForbidden):
 			b.deactivate(ctx, chat)
@@ -122,8 +122,9 @@ func (b *Bot) deactivate(ctx context.Context, chat int64) {
 	b.log.InfoContext(ctx, "chat blocked the bot; marked inactive", "chat_id", chat)
 }
 
-// throttle keeps outbound messages within Telegram's limits: about 30 a second overall and about
-// one a second per chat (a small burst allowed, so a two-message answer is not delayed).
+// throttle keeps one replica's outbound messages within Telegram's limits while Redis, which keeps
+// them for all replicas (outbound), is unavailable: about 30 a second overall and about one a second
+// per chat (a small burst allowed, so a two-message answer is not delayed).
 type throttle struct {
 	mu     sync.Mutex
 	global bucket

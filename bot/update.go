@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -14,6 +15,29 @@ import (
 // handleTimeout bounds one update's work, so a stuck dependency cannot hold a chat forever.
 const handleTimeout = 30 * time.Second
 
+// handleOnce handles u unless it was handled before, by any replica (claims). It says whether u is
+// over — handled now or before — so Telegram may be told; false means it was given up (a shutdown
+// past its grace) and must come again. Without Redis there is no claim to take: u is handled all the
+// same (a user is better answered twice than not at all), which most likely means an apology that
+// the service is unavailable.
+func (b *Bot) handleOnce(ctx context.Context, u *models.Update) bool {
+	cl, done, err := b.claims.take(ctx, u.ID)
+	switch {
+	case err != nil && ctx.Err() != nil: // cancelled while another replica's claim stood
+		return false
+	case err != nil:
+		b.log.WarnContext(ctx, "update claim: redis unavailable; handling without one", "update_id", u.ID, "err", err)
+		observeUpdates(b.handle)(ctx, u)
+		return ctx.Err() == nil
+	case done:
+		return true
+	}
+	observeUpdates(b.handle)(ctx, u)
+	handled := ctx.Err() == nil // cancelled midway: given back, so the next delivery handles it in full
+	b.claims.finish(context.WithoutCancel(ctx), cl, handled)
+	return handled
+}
+
 // handle answers one update. It recovers panics (the library does not), so one bad update never
 // kills the bot; every failure is logged here, once, with the update id.
 func (b *Bot) handle(ctx context.Context, u *models.Update) {
@@ -24,17 +48,25 @@ func (b *Bot) handle(ctx context.Context, u *models.Update) {
 		if r := recover(); r != nil {
 			b.log.ErrorContext(ctx, "update panicked", "update_id", u.ID, "chat_id", chat, "panic", r)
 			failed(ctx, "panic")
-			b.apologize(ctx, u, chat)
+			b.apologize(ctx, u, chat, "error.internal", nil)
 		}
 	}()
 	if err := b.process(ctx, u, chat); err != nil {
-		b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
+		msg := "error.internal"
+		if dialogs.Unavailable(err) {
+			msg = "error.unavailable"
+			b.log.WarnContext(ctx, "update failed: a dependency is unavailable", "update_id", u.ID, "chat_id", chat, "err", err)
+		} else {
+			b.log.ErrorContext(ctx, "update failed", "update_id", u.ID, "chat_id", chat, "err", err)
+		}
 		failed(ctx, "failed")
-		b.apologize(ctx, u, chat)
+		b.apologize(ctx, u, chat, msg, err)
 	}
 }
 
-func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
+// apologize tells the user that their update failed (msg: error.internal, error.unavailable), in the
+// language the dialogs know for them, else their client's.
+func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64, msg string, err error) {
 	if chat == 0 {
 		return
 	}
@@ -42,25 +74,24 @@ func (b *Bot) apologize(ctx context.Context, u *models.Update, chat int64) {
 	if from := sender(u); from != nil {
 		lang = dialogs.PickLang(from.LanguageCode)
 	}
+	var known *langError
+	if errors.As(err, &known) {
+		lang = known.lang
+	}
 	if u.CallbackQuery != nil {
 		b.answer(ctx, u.CallbackQuery.ID, "") // or the button keeps spinning
-	}
-	msg := "error.internal"
-	if b.redisDown(ctx) {
-		// Every dialog step needs its state in Redis: say the bot is temporarily unavailable, not that
-		// something went wrong with what the subscriber did.
-		msg = "error.unavailable"
 	}
 	b.sendText(ctx, chat, b.texts.Render(lang, dialogs.T(msg)), nil)
 }
 
-// redisDown pings Redis, after a failed update only, with a second of its own even if the update's
-// time is up.
-func (b *Bot) redisDown(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	return b.rdb.Ping(ctx).Err() != nil
+// langError is a failure of the dialogs for a user whose language they knew.
+type langError struct {
+	lang string
+	err  error
 }
+
+func (e *langError) Error() string { return e.err.Error() }
+func (e *langError) Unwrap() error { return e.err }
 
 func sender(u *models.Update) *models.User {
 	switch {
@@ -100,16 +131,25 @@ func (b *Bot) process(ctx context.Context, u *models.Update, chat int64) error {
 		b.openApp(ctx, chat, dialogs.PickLang(from.LanguageCode))
 		return nil
 	}
-	typing := time.AfterFunc(300*time.Millisecond, func() { // slow work: show "typing…"
-		b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
-	})
-	reply, err := b.engine.Handle(ctx, in)
-	typing.Stop()
-	if err != nil {
-		if cq != nil {
-			b.answer(ctx, cq.ID, "")
+	stopTyping, typed := make(chan struct{}), make(chan struct{})
+	go func() { // slow work: show "typing…"; the update waits for this goroutine below
+		defer close(typed)
+		t := time.NewTimer(300 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
+		case <-stopTyping:
 		}
-		return err
+	}()
+	reply, err := b.engine.Handle(ctx, in)
+	close(stopTyping)
+	<-typed
+	if err != nil {
+		if reply.Lang != "" {
+			err = &langError{reply.Lang, err}
+		}
+		return err // apologize answers the button
 	}
 	var editID int
 	if cq != nil {
@@ -157,7 +197,10 @@ func (b *Bot) groupReply(ctx context.Context, u *models.Update, chat int64, from
 // allow applies the per-user inbound limit. The first message over it gets one "slow down" a
 // minute; the rest are dropped.
 func (b *Bot) allow(ctx context.Context, from *models.User, chat int64) (bool, error) {
-	ok, warn := b.inbound.allow(from.ID, time.Now())
+	ok, warn, err := b.users.allow(ctx, from.ID, time.Now())
+	if err != nil {
+		b.log.WarnContext(ctx, "inbound limit: redis unavailable; counting in this replica", "err", err)
+	}
 	if warn {
 		b.sendText(ctx, chat, b.texts.Render(dialogs.PickLang(from.LanguageCode), dialogs.T("slow_down")), nil)
 	}

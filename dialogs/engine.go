@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -118,7 +119,7 @@ type Engine struct {
 	links   Links
 	sms     SMS
 	texts   Renderer
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	limiter *redis_rate.Limiter
 	log     *slog.Logger
 	opts    Options
@@ -127,7 +128,7 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine.
-func NewEngine(l Ledger, links Links, sms SMS, texts Renderer, rdb *redis.Client, log *slog.Logger, opts Options) *Engine {
+func NewEngine(l Ledger, links Links, sms SMS, texts Renderer, rdb redis.UniversalClient, log *slog.Logger, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{ledger: l, links: links, sms: sms, texts: texts, rdb: rdb, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
 		cache: caches{links: map[linkKey]cachedLink{}}}
@@ -142,8 +143,9 @@ type Reply struct {
 // maxEffects bounds effect chains; a step asking for more is a bug, not a user's doing.
 const maxEffects = 4
 
-// Handle answers one Input. An error means the State could not be loaded or saved; refusals and
-// faults in effects become messages (faults are logged here, once).
+// Handle answers one Input. An error means the State could not be loaded or saved, or a dependency
+// was unavailable (ErrUnavailable: nothing is saved then, and the Reply has only the user's language,
+// when known); refusals and other faults in effects become messages (faults are logged here, once).
 func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	if in.At.IsZero() {
 		in.At = e.opts.Now()
@@ -155,7 +157,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 	in.Support = e.supportInfo(in)
 	s, stored, err := e.load(ctx, in)
 	if err != nil {
-		return Reply{}, err
+		return Reply{Lang: s.Lang}, unavailable(err)
 	}
 	s, outs := Handle(s, in)
 	var res []Output
@@ -175,6 +177,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 			return Reply{}, fmt.Errorf("dialogs: effect chain too long at %s", eff.Kind)
 		}
 		r := e.run(ctx, &s, in, *eff)
+		if Unavailable(r.Err) { // the user repeats the step once Postgres or Redis is back
+			return Reply{Lang: s.Lang}, fmt.Errorf("dialogs: %s: %w", eff.Kind, unavailable(r.Err))
+		}
 		if r.Err != nil && !IsRefusal(r.Err) {
 			e.log.ErrorContext(ctx, "effect failed", "effect", eff.Kind, "channel", in.Channel, "update_id", in.UpdateID,
 				"user_id", in.UserID, "err", r.Err)
@@ -182,7 +187,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) (Reply, error) {
 		s, outs = Continue(s, in, *eff, r)
 	}
 	if err := e.save(ctx, in, s, stored); err != nil {
-		return Reply{}, err
+		return Reply{Lang: s.Lang}, unavailable(err)
 	}
 	return Reply{Lang: s.Lang, Outputs: res}, nil
 }
@@ -198,7 +203,14 @@ func (e *Engine) key(parts ...any) string {
 	return k
 }
 
-func (e *Engine) stateKey(in Input) string { return e.key("dlg", in.Channel, in.UserID) }
+// stateKey is a user's dialog State. The user's keys share the hash tag {channel:user}, so in a
+// Redis Cluster they live in one hash slot.
+func (e *Engine) stateKey(in Input) string { return e.key("dlg", userTag(in.Channel, in.UserID)) }
+
+// userTag is a channel user as a Redis Cluster hash tag.
+func userTag(channel string, user int64) string {
+	return "{" + channel + ":" + strconv.FormatInt(user, 10) + "}"
+}
 
 // load reads the State (stored says whether Redis had one) and fills in the link. A user who writes
 // from a chat marked inactive (it had blocked the bot) has unblocked it.
@@ -220,7 +232,7 @@ func (e *Engine) load(ctx context.Context, in Input) (s State, stored bool, err 
 	case errors.Is(err, ledger.ErrNotLinked):
 		s.Account, s.Own = 0, ""
 	case err != nil:
-		return State{}, false, fmt.Errorf("dialogs: load link: %w", err)
+		return State{Lang: s.Lang}, false, fmt.Errorf("dialogs: load link: %w", err)
 	default:
 		s.Account, s.Own, s.Lang = link.AccountID, link.Phone, link.Language
 		if !link.Active {

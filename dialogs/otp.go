@@ -35,12 +35,26 @@ import (
 // Times are the Engine's clock (kept in the values and in the day counters' keys), except the hourly
 // limits, which are redis_rate's rolling windows on Redis's clock; Redis TTLs only collect the garbage.
 
-func (e *Engine) codeKey(phone string) string { return e.key("otp", "code", phone) }
-func (e *Engine) sentKey(phone string) string { return e.key("otp", "sent", phone) }
+// A phone's keys carry the hash tag {phone} and a user's the tag {channel:user}, so in a Redis
+// Cluster each MULTI below touches one hash slot; what counts against both a phone and a user is
+// written in two steps.
+func (e *Engine) codeKey(phone string) string { return e.key("otp", "code", phoneTag(phone)) }
+func (e *Engine) sentKey(phone string) string { return e.key("otp", "sent", phoneTag(phone)) }
 func (e *Engine) lockKey(phone string, in Input) string {
-	return e.key("otp", "lock", phone, in.Channel, in.UserID)
+	return e.key("otp", "lock", phoneTag(phone), in.Channel, in.UserID)
 }
-func (e *Engine) wrongKey(in Input) string { return e.dayKey(in, "wrong", in.Channel, in.UserID) }
+func (e *Engine) wrongKey(in Input) string {
+	return e.dayKey(in, "wrong", userTag(in.Channel, in.UserID))
+}
+func (e *Engine) phoneDayKey(in Input, phone string) string {
+	return e.dayKey(in, "phone", phoneTag(phone))
+}
+func (e *Engine) newPhoneDayKey(in Input) string {
+	return e.dayKey(in, "new", userTag(in.Channel, in.UserID))
+}
+
+// phoneTag is a phone as a Redis Cluster hash tag.
+func phoneTag(phone string) string { return "{" + phone + "}" }
 
 // owner names the channel user a code belongs to.
 func owner(in Input) string { return in.Channel + ":" + strconv.FormatInt(in.UserID, 10) }
@@ -115,9 +129,9 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 	if since := now.Sub(time.UnixMilli(sent)); err == nil && since < e.opts.ResendAfter {
 		return CodeResult{Wait: e.opts.ResendAfter - since}, ErrCodeTooSoon
 	}
-	daily := []dailyCount{{e.dayKey(in, "phone", phone), e.opts.CodesPerDay}}
+	daily := []dailyCount{{e.phoneDayKey(in, phone), e.opts.CodesPerDay}}
 	if !member {
-		daily = append(daily, dailyCount{e.dayKey(in, "new", in.Channel, in.UserID), e.opts.NewPhoneCodesPerDay})
+		daily = append(daily, dailyCount{e.newPhoneDayKey(in), e.opts.NewPhoneCodesPerDay})
 	}
 	for _, d := range daily {
 		n, err := e.rdb.Get(ctx, d.key).Int()
@@ -148,12 +162,18 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 		"exp", now.Add(e.opts.CodeTTL).UnixMilli(), "tries", 0)
 	pipe.Expire(ctx, e.codeKey(phone), e.opts.CodeTTL+time.Minute)
 	pipe.Set(ctx, e.sentKey(phone), now.UnixMilli(), e.opts.ResendAfter+time.Minute)
-	for _, d := range daily {
-		pipe.Incr(ctx, d.key)
-		pipe.Expire(ctx, d.key, 48*time.Hour)
-	}
+	pipe.Incr(ctx, daily[0].key)
+	pipe.Expire(ctx, daily[0].key, 48*time.Hour)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp store: %w", err)
+	}
+	for _, d := range daily[1:] { // the user's counter, in the user's hash slot
+		pipe := e.rdb.TxPipeline()
+		pipe.Incr(ctx, d.key)
+		pipe.Expire(ctx, d.key, 48*time.Hour)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return CodeResult{}, fmt.Errorf("dialogs: otp store: %w", err)
+		}
 	}
 	if err := e.sms.Send(ctx, phone, e.texts.Render(s.Lang, T("sms.code", "Code", code))); err != nil {
 		e.log.WarnContext(ctx, "sms not sent", "phone", ledger.MaskPhone(phone), "err", err)
@@ -208,7 +228,7 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		}
 		return CodeResult{}, e.linkOrAdd(ctx, s, in, phone)
 	}
-	pipe := e.rdb.TxPipeline()
+	pipe := e.rdb.Pipeline() // two hash slots (the phone's, the user's): counted in one round trip, not one MULTI
 	tries := pipe.HIncrBy(ctx, key, "tries", 1)
 	wrong := pipe.Incr(ctx, e.wrongKey(in))
 	pipe.Expire(ctx, e.wrongKey(in), 48*time.Hour)

@@ -133,7 +133,7 @@ func TestCodesAreKeptAsHMAC(t *testing.T) {
 	u := b.user(t, 230)
 	want(t, u.send(share("+79161234567", 230)), "code.sent")
 	code := b.sms.LastCode("+79161234567")
-	stored, err := b.rdb.HGetAll(context.Background(), b.prefix+"otp:code:+79161234567").Result()
+	stored, err := b.rdb.HGetAll(context.Background(), b.prefix+"otp:code:{+79161234567}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,8 @@ type Server struct {
 	failures []failure
 	polls    int
 	forum    // topics, members and pushed messages (forum.go)
+
+	hook *webhook // webhook delivery (webhook.go); nil: updates wait for getUpdates
 }
 
 type failure struct {
@@ -103,7 +105,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, f.code, body)
 		return
 	}
-	if s.serveForum(w, method, chat, data) {
+	if s.serveWebhook(w, method, data) || s.serveForum(w, method, chat, data) {
 		return
 	}
 	switch method {

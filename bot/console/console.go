@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"bonusbot/dialogs"
 	"bonusbot/ledger"
@@ -73,9 +75,8 @@ func (c *Console) Run(ctx context.Context, r io.Reader) error {
 	c.handle(ctx, dialogs.Input{Command: dialogs.CmdMenu})
 	lines := make(chan string)
 	errc := make(chan error, 1)
-	// The reader has no owner to wait for it: a read blocked on a terminal cannot be interrupted, so ctx
-	// ends the console without it, and the process's exit ends it.
-	go func() {
+	var reader sync.WaitGroup
+	reader.Go(func() { // a goroutine, so ctx can end the console while a read blocks
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			select {
@@ -85,11 +86,17 @@ func (c *Console) Run(ctx context.Context, r io.Reader) error {
 			}
 		}
 		errc <- sc.Err()
-	}()
+	})
 	for {
 		fmt.Fprint(c.out, "> ")
 		select {
 		case <-ctx.Done():
+			// A pipe takes a deadline, which ends the blocked read: wait for the reader. A terminal in
+			// Go's blocking mode does not (making it non-blocking would change it for the shell too):
+			// its read ends with the process, which is exiting.
+			if f, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok && f.SetReadDeadline(time.Now()) == nil {
+				reader.Wait()
+			}
 			return nil
 		case err := <-errc:
 			fmt.Fprintln(c.out)

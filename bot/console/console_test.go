@@ -3,7 +3,10 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +89,48 @@ func TestConsoleSurvivesAPanic(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "Что-то пошло не так"); n != 3 { // the opening menu and two lines
 		t.Errorf("%d apologies in:\n%s\nwant 3", n, out.String())
+	}
+}
+
+// TestConsoleStopsItsReader: when serve stops, the console returns only after its reading goroutine
+// has, though a read was blocked on a pipe with no writer in sight.
+func TestConsoleStopsItsReader(t *testing.T) {
+	t.Parallel()
+	store := ledgertest.NewStore(t, nil, ledger.Options{})
+	rdb, prefix := dialogstest.Redis(t)
+	texts, err := locales.New(ledgertest.Moscow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := int64(10)
+	if _, err := store.Accrue(context.Background(), ledger.Event{ID: "e1", Phone: "+79161234567", Category: "referral", Points: &p, OccurredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	engine := dialogs.NewEngine(store, store, &dialogstest.SMS{}, texts, rdb, slog.New(slog.DiscardHandler),
+		dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := console.New(ctx, store, engine, texts, slog.New(slog.DiscardHandler), "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, r) }()
+	fmt.Fprintln(w, "баланс")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetReadDeadline(time.Time{}); err != nil { // the reader is gone: the pipe is ours again
+		t.Fatal(err)
+	}
+	fmt.Fprintln(w, "left for nobody")
+	buf := make([]byte, 64)
+	if n, err := r.Read(buf); err != nil || !strings.Contains(string(buf[:n]), "left for nobody") {
+		t.Errorf("after the console stopped, the pipe read %q, %v: its reader still consumes it", buf[:n], err)
 	}
 }

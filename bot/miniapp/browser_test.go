@@ -107,15 +107,18 @@ func TestPageSaysWhenItsLaunchExpires(t *testing.T) {
 	}
 	f := setup(t, Options{MaxAge: time.Hour})
 	f.member(t, 501, "+79160000001", 10)
-	signed := f.clock.Now().Add(-time.Hour + 2*time.Second) // valid for two more seconds
+	// Valid for half a minute more: long enough for a loaded machine to open the page, short enough to
+	// see it expire while open.
+	signed := f.clock.Now().Add(-time.Hour + 30*time.Second)
 	tg := &miniapptest.Telegram{InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, signed))}
 	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cancel()
-	tab, stop := context.WithTimeout(tab, 60*time.Second)
+	tab, stop := context.WithTimeout(tab, 120*time.Second)
 	defer stop()
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
+	run(t, tab, "expire", chromedp.WaitVisible("#fatal")) // the page counts the half minute down itself
 	waitText(t, tab, "#fatal", "Страница открыта слишком давно. Закройте её и откройте снова из чата с ботом.")
 }

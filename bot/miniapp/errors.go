@@ -1,7 +1,6 @@
 package miniapp
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -90,7 +89,7 @@ func ceil(f float64) int64 { return int64(math.Ceil(f)) }
 // stays ready for ingest (/readyz). Anything else is 500.
 func (h *Handler) fault(w http.ResponseWriter, r *request, op string, err error) {
 	h.log.ErrorContext(r.Context(), "miniapp: "+op, "channel", r.visitor.Channel, "user_id", r.visitor.UserID, "err", err)
-	if h.redisDown(r.Context()) {
+	if dialogs.Unavailable(err) { // Postgres or Redis down: the page says so and asks to come back soon
 		w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry.Seconds())))
 		h.writeError(w, r.Request, r.lang, http.StatusServiceUnavailable, "unavailable", "error.unavailable")
 		return
@@ -100,13 +99,6 @@ func (h *Handler) fault(w http.ResponseWriter, r *request, op string, err error)
 
 // unavailableRetry is how long the page is asked to wait while Redis is down.
 const unavailableRetry = 30 * time.Second
-
-// redisDown pings Redis, on a fault only, with a second of its own even if the request's time is up.
-func (h *Handler) redisDown(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	return h.rdb.Ping(ctx).Err() != nil
-}
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, lang string, status int, code, msgID string) {
 	h.writeJSON(w, r, status, errorBody{code, h.texts.Render(lang, dialogs.T(msgID))})

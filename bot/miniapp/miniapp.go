@@ -72,7 +72,6 @@ type Handler struct {
 	ledger  Ledger
 	texts   Texts
 	limiter *redis_rate.Limiter
-	rdb     *redis.Client // asked, after a fault, whether Redis is down (see fault)
 	log     *slog.Logger
 	opts    Options
 	mux     *http.ServeMux
@@ -80,7 +79,7 @@ type Handler struct {
 }
 
 // New returns the Mini App handler.
-func New(engine Engine, l Ledger, texts Texts, rdb *redis.Client, log *slog.Logger, opts Options) *Handler {
+func New(engine Engine, l Ledger, texts Texts, rdb redis.UniversalClient, log *slog.Logger, opts Options) *Handler {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = time.Hour
 	}
@@ -90,7 +89,7 @@ func New(engine Engine, l Ledger, texts Texts, rdb *redis.Client, log *slog.Logg
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{engine: engine, ledger: l, texts: texts, limiter: redis_rate.NewLimiter(rdb), rdb: rdb, log: log, opts: opts,
+	h := &Handler{engine: engine, ledger: l, texts: texts, limiter: redis_rate.NewLimiter(rdb), log: log, opts: opts,
 		mux: http.NewServeMux()}
 	page, err := fs.Sub(static, "static")
 	if err != nil {

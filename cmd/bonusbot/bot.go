@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"bonusbot/bot"
 	"bonusbot/bot/console"
@@ -32,7 +32,7 @@ const redisPrefix = "bonusbot:"
 type channels struct {
 	cfg     Config
 	log     *slog.Logger
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	texts   *locales.Catalog
 	sms     dialogs.SMS
 	notices *notify.Client
@@ -43,7 +43,7 @@ type channels struct {
 
 // newChannels applies River's migrations and prepares everything but the Store, which needs
 // onGift (see attach).
-func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpool.Pool, rdb *redis.Client) (*channels, error) {
+func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpool.Pool, rdb redis.UniversalClient) (*channels, error) {
 	if err := notify.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
@@ -95,63 +95,101 @@ func (c *channels) miniApp(store *ledger.Store) *miniapp.Handler {
 		MaxAge: c.cfg.MiniAppMaxAge, Rate: c.cfg.MiniAppRate, Dev: c.cfg.MiniAppDev, Prefix: redisPrefix})
 }
 
-// run works gift notices, the console (if asked) and Telegram (if configured) until ctx ends, then
-// finishes what is in hand.
+// run works gift notices, the console (if asked), the support desk and Telegram (if configured) until
+// ctx ends or one of them fails. Then, side by side and each within SHUTDOWN_GRACE, Telegram stops
+// taking updates and finishes those in hand (confirming the polling offset) and River finishes the
+// jobs in hand; last, the support desk posts what both queued. Its error is the first part's that
+// failed (Bot.Run's, for a revoked token).
 func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
-	var tgBot *bot.Bot
-	if c.cfg.BotToken != "" && c.cfg.BotMode != "off" {
-		var err error
-		opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate,
-			MiniAppURL: c.cfg.MiniAppURL}
-		if c.desk != nil {
-			opts.Support = c.desk
-		}
-		tgBot, err = bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, opts)
-		if err != nil {
-			return err
-		}
-		c.chats[bot.Channel] = tgBot // before the notice workers start reading the map
-		if c.desk != nil {
-			c.desk.Attach(tgBot) // before River works the idle sweep
-		}
+	tgBot, err := c.newBot(ctx)
+	if err != nil {
+		return err
 	}
-	if err := c.notices.Start(ctx); err != nil {
+	// River's jobs do not end with ctx: they get the grace period (stopNotices), and are cancelled after.
+	jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	if err := c.notices.Start(jobs); err != nil {
 		return fmt.Errorf("notices: %w", err)
 	}
+	stopDesk := c.runDesk(ctx)
+	defer stopDesk() // last: Telegram's updates in hand and River's jobs may have queued posts for the group
+	g, gctx := errgroup.WithContext(ctx)
 	if withConsole {
 		con, err := console.New(ctx, store, c.engine, c.texts, c.log, "", os.Stdout)
 		if err != nil {
 			c.notices.Stop(context.WithoutCancel(ctx))
 			return err
 		}
-		go func() {
-			if err := con.Run(ctx, os.Stdin); err != nil {
+		g.Go(func() error { // EOF ends the console only: the server keeps running
+			if err := con.Run(gctx, os.Stdin); err != nil {
 				c.log.Error("console", "err", err)
 			}
-			c.log.Info("console closed; the server keeps running")
-		}()
+			c.log.Info("console closed")
+			return nil
+		})
 	}
-	stopDesk := c.runDesk(ctx)
-	var runErr error
+	g.Go(func() error { return c.runTelegram(gctx, tgBot) })
+	g.Go(func() error {
+		<-gctx.Done()
+		return c.stopNotices(ctx, cancelJobs)
+	})
+	return g.Wait()
+}
+
+// newBot is the Telegram channel, when there is a token and BOT_MODE is not off; else nil.
+func (c *channels) newBot(ctx context.Context) (*bot.Bot, error) {
+	if c.cfg.BotToken == "" || c.cfg.BotMode == "off" {
+		return nil, nil
+	}
+	opts := bot.Options{Prefix: redisPrefix, Token: c.cfg.BotToken, ServerURL: c.cfg.TelegramAPIURL, UserRate: c.cfg.BotUserRate,
+		GlobalRate: c.cfg.BotGlobalRate, MiniAppURL: c.cfg.MiniAppURL, ShutdownGrace: c.cfg.ShutdownGrace,
+		WebhookMaxConnections: c.cfg.WebhookMaxConnections}
+	if c.desk != nil {
+		opts.Support = c.desk
+	}
+	tgBot, err := bot.New(ctx, c.engine, c.texts, c.engine, c.rdb, c.log, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.chats[bot.Channel] = tgBot // before the notice workers start reading the map
+	if c.desk != nil {
+		c.desk.Attach(tgBot) // before River works the idle sweep
+	}
+	return tgBot, nil
+}
+
+// runTelegram takes updates until ctx ends, then finishes those in hand.
+func (c *channels) runTelegram(ctx context.Context, tgBot *bot.Bot) error {
 	switch {
 	case tgBot != nil && c.cfg.BotMode == "webhook":
 		ln, err := net.Listen("tcp", c.cfg.WebhookAddr)
 		if err != nil {
-			runErr = fmt.Errorf("webhook: %w", err)
-			break
+			return fmt.Errorf("webhook: %w", err)
 		}
-		runErr = tgBot.RunWebhook(ctx, ln, c.cfg.WebhookURL, c.cfg.WebhookSecret)
+		return tgBot.RunWebhook(ctx, ln, c.cfg.WebhookURL, c.cfg.WebhookSecret)
 	case tgBot != nil:
-		if err := tgBot.Run(ctx); err != nil { // until ctx ends; then it answers the updates in hand
-			c.log.Error("telegram", "err", err)
-		}
-	default:
-		c.log.Info("telegram is off (TELEGRAM_BOT_TOKEN empty or BOT_MODE=off)")
-		<-ctx.Done()
+		return tgBot.Run(ctx)
 	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	c.log.Info("telegram is off (TELEGRAM_BOT_TOKEN empty or BOT_MODE=off)")
+	<-ctx.Done()
+	return nil
+}
+
+// stopNotices stops River: the jobs in hand get SHUTDOWN_GRACE, then their contexts are cancelled
+// and River is waited for (they are retried later, by this replica or another).
+func (c *channels) stopNotices(ctx context.Context, cancelJobs context.CancelFunc) error {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.ShutdownGrace)
 	defer cancel()
-	stopErr := c.notices.Stop(stopCtx)
-	stopDesk() // last: Telegram's updates in hand and River's jobs may have queued posts for the group
-	return errors.Join(runErr, stopErr)
+	err := c.notices.Stop(stopCtx)
+	if err == nil {
+		return nil
+	}
+	c.log.Warn("river jobs still running after the shutdown grace; cancelling them", "err", err)
+	cancelJobs()
+	hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := c.notices.Stop(hardCtx); err != nil {
+		return err
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 type Config struct {
 	DatabaseURL string
 	RedisURL    string
+	RedisAddrs  []string // REDIS_ADDRS: seed nodes of a Redis Cluster; empty: REDIS_URL is one server
 	HTTPAddr    string
 	IngestToken string
 	Location    *time.Location
@@ -26,16 +27,19 @@ type Config struct {
 	RequestTimeout    time.Duration // server-side deadline of an HTTP request that is not a batch
 	IngestTimeout     time.Duration // the same for a batch (accruals, subscribers)
 	IngestMaxInflight int           // batches applying at once; more get 503 and Retry-After
+	ShutdownGrace     time.Duration // after SIGTERM, what is in hand (updates, requests, jobs) may take this long
 
-	BotToken       string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
-	TelegramAPIURL string        // the Bot API server
-	BotMode        string        // polling, webhook or off
-	WebhookURL     string        // BOT_MODE=webhook: the public https URL Telegram posts updates to
-	WebhookSecret  string        // BOT_MODE=webhook: Telegram echoes it in every request
-	WebhookAddr    string        // BOT_MODE=webhook: where to listen for them
-	BotUserRate    int           // messages a user may send a minute
-	DialogTTL      time.Duration // a dialog left alone this long starts over
-	SMSGatewayURL  string        // empty: codes go to the log (development)
+	BotToken              string        // TELEGRAM_BOT_TOKEN; empty: no Telegram
+	TelegramAPIURL        string        // the Bot API server
+	BotMode               string        // polling, webhook or off
+	WebhookURL            string        // BOT_MODE=webhook: the public https URL Telegram posts updates to
+	WebhookSecret         string        // BOT_MODE=webhook: Telegram echoes it in every request
+	WebhookAddr           string        // BOT_MODE=webhook: where to listen for them
+	WebhookMaxConnections int           // BOT_MODE=webhook: updates Telegram may have in flight at once, over all replicas
+	BotUserRate           int           // messages a user may send a minute
+	BotGlobalRate         int           // messages the bot may send a second, over all replicas
+	DialogTTL             time.Duration // a dialog left alone this long starts over
+	SMSGatewayURL         string        // empty: codes go to the log (development)
 
 	CodeSecret    string   // keys the one-time codes' HMAC; empty: random per process (development only)
 	PhonePrefixes []string // one-time codes go only to numbers starting so
@@ -62,12 +66,15 @@ var configDefaults = map[string]string{
 	"REQUEST_TIMEOUT":     "10s",
 	"INGEST_TIMEOUT":      "60s",
 	"INGEST_MAX_INFLIGHT": "10", // half the default pool of 20, so batches never starve the bot
+	"SHUTDOWN_GRACE":      "20s",
 
-	"TELEGRAM_API_URL": "https://api.telegram.org",
-	"BOT_MODE":         "polling",
-	"WEBHOOK_ADDR":     ":8443",
-	"BOT_USER_RATE":    "20",
-	"DIALOG_TTL":       "15m",
+	"TELEGRAM_API_URL":        "https://api.telegram.org",
+	"BOT_MODE":                "polling",
+	"WEBHOOK_ADDR":            ":8443",
+	"WEBHOOK_MAX_CONNECTIONS": "40",
+	"BOT_USER_RATE":           "20",
+	"BOT_GLOBAL_RATE":         "30",
+	"DIALOG_TTL":              "15m",
 
 	"OTP_PHONE_PREFIXES": "+79",
 
@@ -89,6 +96,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 		return Config{}, fmt.Errorf("config: REDIS_URL: want redis://host:port/db, got %q", redactURL(c.RedisURL))
+	}
+	if err := c.loadRedisCluster(getenv("REDIS_ADDRS")); err != nil {
+		return Config{}, err
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return Config{}, fmt.Errorf("config: HTTP_ADDR: %w", err)
@@ -120,6 +130,26 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// loadRedisCluster reads REDIS_ADDRS, the seed nodes of a Redis Cluster (one is enough: the client
+// learns the others from it). A cluster has only database 0, so REDIS_URL, which then gives the
+// credentials, TLS and timeouts, must not name another.
+func (c *Config) loadRedisCluster(addrs string) error {
+	if addrs == "" {
+		return nil
+	}
+	for _, a := range strings.Split(addrs, ",") {
+		a = strings.TrimSpace(a)
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			return fmt.Errorf("config: REDIS_ADDRS: want host:port,host:port…, got %q", a)
+		}
+		c.RedisAddrs = append(c.RedisAddrs, a)
+	}
+	if u, _ := url.Parse(c.RedisURL); strings.Trim(u.Path, "/") != "" && strings.Trim(u.Path, "/") != "0" {
+		return fmt.Errorf("config: REDIS_URL: a Redis Cluster (REDIS_ADDRS) has only database 0, got %q", redactURL(c.RedisURL))
+	}
+	return nil
 }
 
 // loadMiniApp reads the Mini App settings. MINIAPP_DEV opens accounts without any signature, so it is
@@ -186,7 +216,8 @@ func (c *Config) loadCodes(get func(string) string) error {
 
 // loadHTTP reads the deadlines and the cap on concurrent batches of the HTTP server.
 func (c *Config) loadHTTP(get func(string) string) error {
-	for name, d := range map[string]*time.Duration{"REQUEST_TIMEOUT": &c.RequestTimeout, "INGEST_TIMEOUT": &c.IngestTimeout} {
+	for name, d := range map[string]*time.Duration{"REQUEST_TIMEOUT": &c.RequestTimeout, "INGEST_TIMEOUT": &c.IngestTimeout,
+		"SHUTDOWN_GRACE": &c.ShutdownGrace} {
 		v, err := time.ParseDuration(get(name))
 		if err != nil || v < time.Second || v > 10*time.Minute {
 			return fmt.Errorf("config: %s: want a duration from 1s to 10m, got %q", name, get(name))
@@ -223,6 +254,10 @@ func (c *Config) loadBot(get func(string) string) error {
 		return fmt.Errorf("config: BOT_USER_RATE: want messages a minute (≥ 1), got %q", get("BOT_USER_RATE"))
 	}
 	c.BotUserRate = n
+	if n, err = strconv.Atoi(get("BOT_GLOBAL_RATE")); err != nil || n < 1 || n > 1000 {
+		return fmt.Errorf("config: BOT_GLOBAL_RATE: want messages a second from 1 to 1000, got %q", get("BOT_GLOBAL_RATE"))
+	}
+	c.BotGlobalRate = n
 	if c.DialogTTL, err = time.ParseDuration(get("DIALOG_TTL")); err != nil || c.DialogTTL < time.Minute {
 		return fmt.Errorf("config: DIALOG_TTL: want a duration of at least 1m, got %q", get("DIALOG_TTL"))
 	}
@@ -244,6 +279,11 @@ func (c *Config) loadWebhook(get func(string) string) error {
 	if _, _, err := net.SplitHostPort(c.WebhookAddr); err != nil {
 		return fmt.Errorf("config: WEBHOOK_ADDR: %w", err)
 	}
+	n, err := strconv.Atoi(get("WEBHOOK_MAX_CONNECTIONS"))
+	if err != nil || n < 1 || n > 100 {
+		return fmt.Errorf("config: WEBHOOK_MAX_CONNECTIONS: want 1 to 100 (Telegram's range), got %q", get("WEBHOOK_MAX_CONNECTIONS"))
+	}
+	c.WebhookMaxConnections = n
 	return nil
 }
 
@@ -269,6 +309,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("redis_addrs", strings.Join(c.RedisAddrs, ",")),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("ingest_token", token),
 		slog.String("timezone", c.Location.String()),
@@ -276,13 +317,16 @@ func (c Config) LogValue() slog.Value {
 		slog.String("request_timeout", c.RequestTimeout.String()),
 		slog.String("ingest_timeout", c.IngestTimeout.String()),
 		slog.Int("ingest_max_inflight", c.IngestMaxInflight),
+		slog.String("shutdown_grace", c.ShutdownGrace.String()),
 		slog.String("telegram_bot_token", botToken),
 		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
 		slog.String("bot_mode", c.BotMode),
 		slog.String("webhook_url", redactURL(c.WebhookURL)),
 		slog.String("webhook_secret", hookSecret),
 		slog.String("webhook_addr", c.WebhookAddr),
+		slog.Int("webhook_max_connections", c.WebhookMaxConnections),
 		slog.Int("bot_user_rate", c.BotUserRate),
+		slog.Int("bot_global_rate", c.BotGlobalRate),
 		slog.String("dialog_ttl", c.DialogTTL.String()),
 		slog.String("sms_gateway_url", redactURL(c.SMSGatewayURL)),
 		slog.String("miniapp_url", c.MiniAppURL),

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"bonusbot/dialogs/dialogstest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -29,12 +34,14 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 	for name, value := range map[string]string{
 		"DATABASE_URL":        "mysql://x",
 		"REDIS_URL":           "http://x",
+		"REDIS_ADDRS":         "10.0.0.1:6379,redis-2",
 		"HTTP_ADDR":           "8080",
 		"TIMEZONE":            "Mars/Olympus",
 		"POINTS_EXPIRY":       "forever",
 		"TELEGRAM_API_URL":    "ftp://x",
 		"BOT_MODE":            "carrier-pigeon",
 		"BOT_USER_RATE":       "0",
+		"BOT_GLOBAL_RATE":     "5000",
 		"DIALOG_TTL":          "5s",
 		"MINIAPP_URL":         "http://bonus.example/app/",
 		"MINIAPP_MAX_AGE":     "10s",
@@ -46,11 +53,25 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"REQUEST_TIMEOUT":     "10",
 		"INGEST_TIMEOUT":      "1h",
 		"INGEST_MAX_INFLIGHT": "0",
+		"SHUTDOWN_GRACE":      "forever",
 	} {
 		_, err := Load(env(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("Load(%s=%q) = %v, want an error naming %s", name, value, err, name)
 		}
+	}
+}
+
+func TestWebhookMaxConnections(t *testing.T) {
+	t.Parallel()
+	hook := map[string]string{"BOT_MODE": "webhook", "WEBHOOK_URL": "https://bot.example/tg", "WEBHOOK_SECRET": "0123456789abcdef"}
+	c, err := Load(env(hook))
+	if err != nil || c.WebhookMaxConnections != 40 {
+		t.Fatalf("Load(webhook) = %d, %v; want 40 max connections", c.WebhookMaxConnections, err)
+	}
+	hook["WEBHOOK_MAX_CONNECTIONS"] = "101"
+	if _, err := Load(env(hook)); err == nil || !strings.Contains(err.Error(), "WEBHOOK_MAX_CONNECTIONS") {
+		t.Errorf("Load(WEBHOOK_MAX_CONNECTIONS=101) = %v, want an error naming it", err)
 	}
 }
 
@@ -122,5 +143,37 @@ func TestExpireRefusesABadInstant(t *testing.T) {
 	err := run(context.Background(), []string{"expire", "--at", "yesterday"}, env(nil))
 	if err == nil || !strings.Contains(err.Error(), "--at") {
 		t.Errorf("expire --at yesterday = %v, want an error naming --at", err)
+	}
+}
+
+// REDIS_ADDRS makes a Redis Cluster client that keeps REDIS_URL's credentials and timeouts.
+func TestRedisCluster(t *testing.T) {
+	t.Parallel()
+	cluster, _ := dialogstest.Cluster(t)
+	addrs := cluster.Options().Addrs
+	c, err := Load(env(map[string]string{"REDIS_ADDRS": addrs[0], "REDIS_URL": "redis://127.0.0.1:1/?read_timeout=3s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := openRedis(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("openRedis with REDIS_ADDRS = %T, want a cluster client", rdb)
+	}
+	if got := cc.Options().ReadTimeout; got != 3*time.Second {
+		t.Errorf("read timeout = %v, want REDIS_URL's 3s", got)
+	}
+	ctx := context.Background()
+	for i := range 20 { // keys all over the slots: the client found every master from one address
+		if err := rdb.Set(ctx, fmt.Sprintf("test:TestRedisCluster:%d", i), i, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"REDIS_ADDRS": addrs[0], "REDIS_URL": "redis://127.0.0.1:6379/2"})); err == nil {
+		t.Error("REDIS_ADDRS with a REDIS_URL naming database 2 loaded, want an error: a cluster has only database 0")
 	}
 }

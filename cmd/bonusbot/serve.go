@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"bonusbot/ledger"
 	"bonusbot/ledger/ingest"
@@ -43,17 +44,21 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string) 
 	if inflight, conns := cfg.IngestMaxInflight, int(svc.pool.Config().MaxConns); inflight > conns/2 {
 		log.Warn("INGEST_MAX_INFLIGHT is over half the Postgres pool: batches may starve the bot", "ingest_max_inflight", inflight, "pool_max_conns", conns)
 	}
+	// Each part runs until ctx ends (SIGTERM) and then finishes what it has in hand within
+	// SHUTDOWN_GRACE; a part that stops by itself stops the others, rather than leave the service
+	// half up. runServe returns once all have returned.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	botDone := make(chan error, 1)
-	go func() {
-		err := svc.ch.run(ctx, svc.store, *console)
-		cancel() // a channel that cannot run stops the server rather than leave it half up
-		botDone <- err
-	}()
-	httpErr := serveHTTP(ctx, srv, shutdownGrace, log)
-	cancel() // an HTTP server that cannot run stops the bot too
-	return errors.Join(httpErr, <-botDone)
+	var g errgroup.Group
+	g.Go(func() error {
+		defer cancel()
+		return svc.ch.run(ctx, svc.store, *console)
+	})
+	g.Go(func() error {
+		defer cancel()
+		return serveHTTP(ctx, srv, cfg.ShutdownGrace, log)
+	})
+	return g.Wait()
 }
 
 // HTTP server limits. Deadlines of the requests themselves are REQUEST_TIMEOUT and INGEST_TIMEOUT.
@@ -61,13 +66,10 @@ const (
 	readHeaderTimeout = 5 * time.Second  // a client that trickles its headers is cut off
 	readTimeout       = 30 * time.Second // the whole request, an 8 MB batch included, even over a slow link
 	idleTimeout       = 30 * time.Second // an idle keep-alive connection is closed, authenticated or not
-	// shutdownGrace is how long requests in flight may finish after SIGTERM before they are cancelled;
-	// with the bot's own stop it fits Kubernetes' default 30 s termination grace period.
-	shutdownGrace = 10 * time.Second
 )
 
 // newHTTPServer serves /healthz, /readyz, /metrics, the ingest API and the Mini App (app) on HTTP_ADDR.
-func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb *redis.Client, app http.Handler) *http.Server {
+func newHTTPServer(cfg Config, log *slog.Logger, store *ledger.Store, rdb redis.UniversalClient, app http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -107,7 +109,7 @@ func withDeadline(next http.Handler, d time.Duration) http.Handler {
 // ledger they drive (whose gifts enqueue notices to the recipient).
 type services struct {
 	pool  *pgxpool.Pool
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	ch    *channels
 	store *ledger.Store
 }
@@ -136,14 +138,30 @@ func (s *services) close() {
 	s.pool.Close()
 }
 
-func openRedis(cfg Config) (*redis.Client, error) {
+// openRedis connects to one Redis (REDIS_URL) or to a Redis Cluster (REDIS_ADDRS, with REDIS_URL's
+// credentials, TLS and timeouts). Every multi-key command and script of bonusbot keeps its keys in one
+// hash slot, so both work alike.
+func openRedis(cfg Config) (redis.UniversalClient, error) {
+	// A Redis that is down or frozen costs a bot reply two seconds, not go-redis's default of five
+	// dials of 5 s each; the caller's deadline applies too. REDIS_URL's own settings win
+	// (dial_timeout, read_timeout, write_timeout).
+	if len(cfg.RedisAddrs) > 0 {
+		opt, err := redis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("config: REDIS_URL: %w", err)
+		}
+		opt.Addrs = cfg.RedisAddrs
+		opt.DialTimeout = cmp.Or(opt.DialTimeout, 2*time.Second)
+		opt.ReadTimeout = cmp.Or(opt.ReadTimeout, 2*time.Second)
+		opt.WriteTimeout = cmp.Or(opt.WriteTimeout, 2*time.Second)
+		opt.DialerRetries = cmp.Or(opt.DialerRetries, 1)
+		opt.ContextTimeoutEnabled = true
+		return redis.NewClusterClient(opt), nil
+	}
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("config: REDIS_URL: %w", err)
 	}
-	// A Redis that is down or frozen costs a bot reply two seconds, not go-redis's default of five
-	// dials of 5 s each; the caller's deadline applies too. REDIS_URL's own settings win
-	// (dial_timeout, read_timeout, write_timeout).
 	opt.DialTimeout = cmp.Or(opt.DialTimeout, 2*time.Second)
 	opt.ReadTimeout = cmp.Or(opt.ReadTimeout, 2*time.Second)
 	opt.WriteTimeout = cmp.Or(opt.WriteTimeout, 2*time.Second)
@@ -162,7 +180,7 @@ type readiness struct {
 // everything this process serves needs. Without Redis the ingest API still works, and the bot answers
 // each message with an apology to try again in a minute, so a Redis blip must not take every replica
 // out of the load balancer at once.
-func readyz(pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) http.HandlerFunc {
+func readyz(pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
