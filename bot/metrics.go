@@ -9,9 +9,9 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"bonusbot/bot/logs"
 	"bonusbot/dialogs"
-	"bonusbot/logs"
-	"bonusbot/metrics"
+	"bonusbot/dialogs/metrics"
 )
 
 // Metrics and log context for the bot, kept here so the bot's own files need one call each:

@@ -11,8 +11,8 @@ import (
 
 	"bonusbot/bot"
 	"bonusbot/dialogs"
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
-	"bonusbot/metrics"
 )
 
 // TestUpdateMetrics: every update is counted by type and outcome, and every Bot API call by method

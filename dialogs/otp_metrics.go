@@ -3,7 +3,7 @@ package dialogs
 import (
 	"errors"
 
-	"bonusbot/metrics"
+	"bonusbot/dialogs/metrics"
 )
 
 // countOTP counts the outcome of sending ("send") or checking ("verify") a one-time code:

@@ -18,10 +18,10 @@ import (
 	"bonusbot/bot/notify"
 	"bonusbot/dialogs"
 	"bonusbot/dialogs/dialogstest"
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
 	"bonusbot/ledger/ledgertest"
 	"bonusbot/locales"
-	"bonusbot/metrics"
 )
 
 var ctx = context.Background()

@@ -6,7 +6,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"bonusbot/metrics"
+	"bonusbot/dialogs/metrics"
 )
 
 // SweepArgs is the daily expiry sweep of one local date.

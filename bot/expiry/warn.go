@@ -15,8 +15,8 @@ import (
 
 	"bonusbot/bot/notify"
 	"bonusbot/dialogs"
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
-	"bonusbot/metrics"
 )
 
 // PlanArgs is the daily plan of expiry warnings of one local date.

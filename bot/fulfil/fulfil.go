@@ -21,8 +21,8 @@ import (
 
 	"bonusbot/bot/notify"
 	"bonusbot/dialogs"
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
-	"bonusbot/metrics"
 )
 
 // Store is what fulfilment needs of the ledger (*ledger.Store).

@@ -11,8 +11,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"bonusbot/logs"
-	"bonusbot/metrics"
+	"bonusbot/bot/logs"
+	"bonusbot/dialogs/metrics"
 )
 
 // observer is River middleware around every job this process works: the job's id and kind go into

@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
-	"bonusbot/metrics"
 )
 
 // counted records a gateway send's outcome in bonusbot_sms_sends_total and passes err on.

@@ -5,7 +5,7 @@ import (
 	"io"
 	"log/slog"
 
-	"bonusbot/logs"
+	"bonusbot/bot/logs"
 )
 
 // newLogger is the JSON log of every subcommand but chat: each line carries the update or job it is

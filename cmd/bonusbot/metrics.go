@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"bonusbot/bot/notify"
+	"bonusbot/dialogs/metrics"
 	"bonusbot/ledger"
-	"bonusbot/metrics"
 )
 
 // metricsHandler is /metrics: the process's metrics (metrics.Registry), this server's Postgres pool,

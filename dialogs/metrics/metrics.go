@@ -1,6 +1,7 @@
 // Package metrics holds bonusbot's Prometheus metrics: the collectors every part counts into and
-// the /metrics handler. It imports nothing of bonusbot, so any layer may count with one line at its
-// call site, and outcomes are plain strings the caller chooses from a small fixed set (labels must
+// the /metrics handler. It imports nothing of bonusbot and sits under dialogs, the innermost layer
+// that counts (the ledger is counted from outside), so dialogs, bot and cmd may each count with one
+// line at its call site, and outcomes are plain strings the caller chooses from a small fixed set (labels must
 // never carry ids, phones or free text: each label value is a time series).
 package metrics
 
