@@ -15,7 +15,7 @@ import (
 // and process collectors' families.
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(root, "metrics", "*.go"))
+	files, _ := filepath.Glob(filepath.Join(root, "dialogs", "metrics", "*.go"))
 	names := map[string]bool{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -29,7 +29,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 		}
 	}
 	if len(names) < 20 {
-		t.Fatalf("found only %d metric names in metrics/*.go", len(names))
+		t.Fatalf("found only %d metric names in dialogs/metrics/*.go", len(names))
 	}
 	return names
 }
@@ -43,7 +43,7 @@ func checkExpr(t *testing.T, where, expr string, known map[string]bool) {
 	for _, m := range metricName.FindAllStringSubmatch(expr, -1) {
 		found = true
 		if strings.HasPrefix(m[1], "bonusbot_") && !known[m[1]] {
-			t.Errorf("%s: %s is not a metric bonusbot exports (metrics/*.go)", where, m[1])
+			t.Errorf("%s: %s is not a metric bonusbot exports (dialogs/metrics/*.go)", where, m[1])
 		}
 	}
 	if !found {
