@@ -18,8 +18,10 @@ var (
 	ErrGiftPaused     = errors.New("dialogs: gifting paused after lookups of non-members")
 )
 
-// refusals words every refusal a step may meet; anything not here is a fault, logged by the Engine
-// and shown as error.internal. This is the one place errors become message ids.
+// refusals words the refusals any step may meet alike; anything not here is a fault, logged by the
+// Engine and shown as error.internal. A step that answers a refusal its own way (linking, redeeming)
+// matches it before it falls back on refuse, and the Mini App words refusals in its own table
+// (bot/miniapp/errors.go).
 var refusals = []struct {
 	err error
 	id  string

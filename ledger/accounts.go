@@ -8,6 +8,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// Account is one points account; it may hold several phones.
+type Account struct {
+	ID      int64
+	Phones  []string // E.164, in the order they joined
+	Blocked bool
+	Debt    int64
+}
+
 // AccountByPhone finds the account holding phone (any common format). Refusals: ErrInvalidPhone, ErrUnknownPhone.
 func (s *Store) AccountByPhone(ctx context.Context, phone string) (Account, error) {
 	e164, err := ParsePhone(phone)
@@ -116,7 +124,8 @@ func phoneAccount(ctx context.Context, tx pgx.Tx, e164 string) (int64, error) {
 	return id, nil
 }
 
-// enrolPhone gives phone a new account, or returns the account a concurrent enrolment gave it.
+// enrolPhone gives phone a new account. If a concurrent enrolment gave it one first, it returns
+// errRetry: withTx rolls the new account back (accounts are never deleted) and the rerun finds the phone.
 func enrolPhone(ctx context.Context, tx pgx.Tx, e164 string) (int64, error) {
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO accounts DEFAULT VALUES RETURNING id`).Scan(&id); err != nil {
@@ -127,11 +136,8 @@ func enrolPhone(ctx context.Context, tx pgx.Tx, e164 string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("enrol phone: %w", err)
 	}
-	if tag.RowsAffected() == 1 {
-		return id, nil
+	if tag.RowsAffected() == 0 {
+		return 0, errRetry
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
-		return 0, fmt.Errorf("enrol phone: %w", err)
-	}
-	return phoneAccount(ctx, tx, e164)
+	return id, nil
 }

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,14 +33,67 @@ type AccrualResult struct {
 // ErrInvalidAmount, ErrUnknownCategory, ErrEventConflict, ErrExpiredEvent, ErrUnknownEvent,
 // ErrAlreadyReversed, ErrAccountBlocked.
 func (s *Store) Accrue(ctx context.Context, ev Event) (AccrualResult, error) {
-	now := s.now()
-	r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (AccrualResult, error) {
-		return s.accrueTx(ctx, tx, ev, now)
-	})
+	r, err := s.accrue(ctx, ev, s.now())
 	if err != nil {
 		return AccrualResult{}, fmt.Errorf("accrue %q: %w", ev.ID, err)
 	}
 	return r, nil
+}
+
+// accrue applies one event in a transaction of its own: an accrual as a chunk of one, so that the
+// single and the bulk paths are the same code.
+func (s *Store) accrue(ctx context.Context, ev Event, now time.Time) (AccrualResult, error) {
+	st, err := stageEvent(ev, now, nil)
+	if err != nil {
+		return AccrualResult{}, err
+	}
+	if st.reverses != "" {
+		return withTx(ctx, s.pool, func(tx pgx.Tx) (AccrualResult, error) {
+			return s.reverseTx(ctx, tx, &st, now)
+		})
+	}
+	r, err := withTx(ctx, s.pool, func(tx pgx.Tx) (chunkResult, error) {
+		return s.accrueChunkTx(ctx, tx, []stagedEvent{st}, now, false)
+	})
+	if err != nil {
+		return AccrualResult{}, err
+	}
+	return r.results[0], r.errs[0]
+}
+
+// stagedEvent is an event that passed checkEvent, with its phone in E.164: as billing_events stores it.
+type stagedEvent struct {
+	line                          int32 // the CSV line, or the position in a batch plus one
+	id, phone, category, reverses string
+	amount, points                *int64
+	occurredAt                    time.Time
+}
+
+// maxCachedPhones bounds stageEvent's cache of parsed phones (some 100 MB at most).
+const maxCachedPhones = 1_000_000
+
+// stageEvent applies the rules that need no database (checkEvent, ParsePhone) and normalises ev.
+// phones, if not nil, caches ParsePhone across calls: billing repeats numbers, and parsing one is slow.
+func stageEvent(ev Event, now time.Time, phones map[string]string) (stagedEvent, error) {
+	st := stagedEvent{id: ev.ID, category: ev.Category, reverses: ev.Reverses, amount: ev.Amount, points: ev.Points,
+		occurredAt: ev.OccurredAt}
+	if err := checkEvent(ev, now); err != nil || ev.Reverses != "" {
+		return st, err
+	}
+	if st.phone = phones[ev.Phone]; st.phone != "" {
+		return st, nil
+	}
+	var err error
+	if st.phone, err = ParsePhone(ev.Phone); err != nil {
+		return st, err
+	}
+	if phones != nil {
+		if len(phones) > maxCachedPhones {
+			clear(phones) // bound the memory; a miss only costs time
+		}
+		phones[ev.Phone] = st.phone
+	}
+	return st, nil
 }
 
 // storedEvent is an event as billing_events keeps it, for duplicate detection.
@@ -52,126 +104,60 @@ type storedEvent struct {
 	accountID, awarded        int64
 }
 
-func (s *Store) accrueTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time) (AccrualResult, error) {
-	if err := checkEvent(ev, now); err != nil {
-		return AccrualResult{}, err
-	}
-	if ev.Reverses != "" {
-		return s.reverseTx(ctx, tx, ev, now)
-	}
-	phone, err := ParsePhone(ev.Phone)
-	if err != nil {
-		return AccrualResult{}, err
-	}
-	points, err := earnedPoints(ctx, tx, ev)
-	if err != nil {
-		return AccrualResult{}, err
-	}
-	if dup, err := duplicateOf(ctx, tx, ev, phone); dup != nil || err != nil {
-		return derefResult(dup), err
-	}
-	if s.bornExpired(ev.OccurredAt, now) {
-		return AccrualResult{}, ErrExpiredEvent
-	}
-	accountID, err := phoneAccount(ctx, tx, phone)
-	if err != nil {
-		return AccrualResult{}, err
-	}
-	if accountID == 0 {
-		if accountID, err = enrolPhone(ctx, tx, phone); err != nil {
-			return AccrualResult{}, err
-		}
-	}
-	locked, err := lockAccounts(ctx, tx, accountID)
-	if err != nil {
-		return AccrualResult{}, err
-	}
-	acct := locked[accountID]
-	if acct.blocked {
-		return AccrualResult{}, ErrAccountBlocked
-	}
-	expiresOn := s.ExpiryFor(ev.OccurredAt)
-	// An accrual is dated by its event: history shows when the points were earned. received_at keeps
-	// when billing sent it.
-	j := journalTx{kind: "accrual", detail: ev.Category, at: ev.OccurredAt}
-	payDebt := min(points, acct.debt)
-	j.add(bookIssuance, 0, time.Time{}, -points)
-	j.add(bookDebt, accountID, time.Time{}, payDebt)
-	j.add(bookLot, accountID, expiresOn, points-payDebt)
-	if payDebt > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET debt = debt - $2 WHERE id = $1`, accountID, payDebt); err != nil {
-			return AccrualResult{}, fmt.Errorf("pay debt: %w", err)
-		}
-	}
-	if points > payDebt {
-		if err := creditLots(ctx, tx, accountID, []Lot{{expiresOn, points - payDebt}}); err != nil {
-			return AccrualResult{}, err
-		}
-	}
-	txID, err := j.write(ctx, tx)
-	if err != nil {
-		return AccrualResult{}, err
-	}
-	if err := insertEvent(ctx, tx, ev, phone, accountID, points, &expiresOn, txID, now); err != nil {
-		return AccrualResult{}, err
-	}
-	return AccrualResult{AccountID: accountID, Points: points}, nil
+// same says whether ev repeats the stored event: a replay, rather than a conflict.
+func (st *storedEvent) same(ev *stagedEvent) bool {
+	return eqStr(st.phone, ev.phone) && eqStr(st.category, ev.category) && eqStr(st.reverses, ev.reverses) &&
+		eqInt(st.amount, ev.amount) && eqInt(st.points, ev.points) && st.occurredAt.Equal(ev.occurredAt)
 }
 
-// earnedPoints applies the category's earn rule: floor(kopecks / rate), or the fixed award, at most
-// MaxEventPoints. checkEvent has already checked the event's own fields.
-func earnedPoints(ctx context.Context, tx pgx.Tx, ev Event) (int64, error) {
-	var rate, fixed *int64
-	err := tx.QueryRow(ctx, `SELECT kopecks_per_point, fixed_points FROM earn_rules WHERE category = $1`,
-		ev.Category).Scan(&rate, &fixed)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("%w: %q", ErrUnknownCategory, ev.Category)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("earn rule: %w", err)
-	}
-	switch {
-	case ev.Points != nil:
-		return *ev.Points, nil
-	case ev.Amount != nil:
-		if rate == nil {
-			return 0, fmt.Errorf("%w: category %q awards fixed points, not per amount", ErrInvalidEvent, ev.Category)
-		}
-		return *ev.Amount / *rate, checkEarned(*ev.Amount / *rate)
-	case fixed != nil:
-		return *fixed, checkEarned(*fixed)
-	}
-	return 0, fmt.Errorf("%w: amount is required for %q", ErrInvalidEvent, ev.Category)
-}
-
-// duplicateOf returns the earlier result if ev.ID was seen with the same content, ErrEventConflict if
-// it was seen with other content, and nil, nil for a new id.
-func duplicateOf(ctx context.Context, tx pgx.Tx, ev Event, phone string) (*AccrualResult, error) {
-	var st storedEvent
-	err := tx.QueryRow(ctx, `
-		SELECT phone, category, amount_kopecks, points, reverses, occurred_at, account_id, awarded
-		FROM billing_events WHERE id = $1`, ev.ID).Scan(
-		&st.phone, &st.category, &st.amount, &st.points, &st.reverses, &st.occurredAt, &st.accountID, &st.awarded)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("event lookup: %w", err)
-	}
-	same := eqStr(st.phone, phone) && eqStr(st.category, ev.Category) && eqStr(st.reverses, ev.Reverses) &&
-		eqInt(st.amount, ev.Amount) && eqInt(st.points, ev.Points) && st.occurredAt.Equal(ev.OccurredAt)
-	if !same {
-		return nil, ErrEventConflict
-	}
-	return &AccrualResult{Duplicate: true, AccountID: st.accountID, Points: st.awarded}, nil
+// same says whether two events of one chunk carry the same content.
+func (ev *stagedEvent) same(o *stagedEvent) bool {
+	return ev.phone == o.phone && ev.category == o.category && ev.reverses == o.reverses &&
+		eqInt(ev.amount, o.amount) && eqInt(ev.points, o.points) && ev.occurredAt.Equal(o.occurredAt)
 }
 
 func eqStr(stored *string, s string) bool {
 	return (stored == nil && s == "") || (stored != nil && *stored == s)
 }
 
-func eqInt(stored, v *int64) bool {
-	return (stored == nil) == (v == nil) && (v == nil || *stored == *v)
+func eqInt(a, b *int64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// storedEventQuery reads stored events by id ($1, an array); scanStoredEvents reads its rows.
+const storedEventQuery = `SELECT id, phone, category, amount_kopecks, points, reverses, occurred_at, account_id, awarded
+	FROM billing_events WHERE id = ANY($1)`
+
+func scanStoredEvents(rows pgx.Rows, into map[string]storedEvent) error {
+	var id string
+	var st storedEvent
+	_, err := pgx.ForEachRow(rows, []any{&id, &st.phone, &st.category, &st.amount, &st.points, &st.reverses,
+		&st.occurredAt, &st.accountID, &st.awarded}, func() error {
+		into[id] = st
+		return nil
+	})
+	return err
+}
+
+// duplicateOf returns the earlier result if ev's id was recorded with the same content,
+// ErrEventConflict if it was recorded with other content, and nil, nil for a new id.
+func duplicateOf(ctx context.Context, tx pgx.Tx, ev *stagedEvent) (*AccrualResult, error) {
+	stored := map[string]storedEvent{}
+	rows, err := tx.Query(ctx, storedEventQuery, []string{ev.id})
+	if err == nil {
+		err = scanStoredEvents(rows, stored)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("event lookup: %w", err)
+	}
+	st, ok := stored[ev.id]
+	switch {
+	case !ok:
+		return nil, nil
+	case !st.same(ev):
+		return nil, ErrEventConflict
+	}
+	return &AccrualResult{Duplicate: true, AccountID: st.accountID, Points: st.awarded}, nil
 }
 
 func derefResult(r *AccrualResult) AccrualResult {
@@ -181,21 +167,74 @@ func derefResult(r *AccrualResult) AccrualResult {
 	return *r
 }
 
-// insertEvent records the event for idempotency. Its primary key also stops a concurrent replay:
-// the second insert waits for the first transaction, fails, and withTx runs it again to find the first.
-func insertEvent(ctx context.Context, tx pgx.Tx, ev Event, phone string, accountID, awarded int64,
-	expiresOn *time.Time, txID int64, now time.Time) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO billing_events (id, phone, category, amount_kopecks, points, reverses, occurred_at,
-		                            account_id, awarded, expires_on, tx_id, received_at)
-		VALUES ($1, nullif($2, ''), nullif($3, ''), $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12)`,
-		ev.ID, phone, ev.Category, ev.Amount, ev.Points, ev.Reverses, ev.OccurredAt, accountID, awarded,
-		expiresOn, txID, now)
-	if isCode(err, "23505") {
-		return errRetry
+// eventRows are billing events to record, in one insert or one COPY: the only code that records events.
+// The primary key stops a concurrent replay: the second insert waits for the first transaction, fails
+// with a unique violation, and the caller returns errRetry so that withTx reruns it to find the first.
+type eventRows struct {
+	rows       []eventRow
+	receivedAt time.Time
+}
+
+type eventRow struct {
+	ev                       *stagedEvent
+	accountID, awarded, txID int64
+	expiresOn                *time.Time // the lot an accrual went into
+	journalLine              bool       // the event carries its accrual's journal line (journalTx.carriedByEvent)
+}
+
+func (r *eventRows) add(row eventRow) { r.rows = append(r.rows, row) }
+
+// copy COPYs the events: queue for a bulk chunk, the same rows by another road.
+func (r *eventRows) copy(ctx context.Context, tx pgx.Tx) error {
+	c := newCopyText(len(r.rows), 160)
+	for _, row := range r.rows {
+		ev := row.ev
+		c.text(ev.id)
+		c.textOrEmpty(ev.phone)
+		c.textOrEmpty(ev.category)
+		c.textOrEmpty(ev.reverses)
+		c.intOrNull(ev.amount)
+		c.intOrNull(ev.points)
+		c.timestamp(ev.occurredAt)
+		c.int(row.accountID)
+		c.int(row.awarded)
+		c.dateOrNull(row.expiresOn)
+		c.int(row.txID)
+		c.timestamp(r.receivedAt)
+		c.bool(row.journalLine)
+		c.end()
 	}
-	if err != nil {
-		return fmt.Errorf("record event: %w", err)
+	return c.send(ctx, tx, "billing_events", "id", "phone", "category", "reverses", "amount_kopecks", "points", "occurred_at",
+		"account_id", "awarded", "expires_on", "tx_id", "received_at", "journal_line")
+}
+
+// orNil is s, or nil for an empty string (NULL in billing_events).
+func orNil(s *string) *string {
+	if *s == "" {
+		return nil
 	}
-	return nil
+	return s
+}
+
+func (r *eventRows) queue(b *pgx.Batch) {
+	if len(r.rows) == 0 {
+		return
+	}
+	n := len(r.rows)
+	ids, phones, categories, reverses := make([]string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	amounts, points, occurredAt := make([]*int64, n), make([]*int64, n), make([]time.Time, n)
+	accounts, awarded, expiresOn, txIDs := make([]int64, n), make([]int64, n), make([]*time.Time, n), make([]int64, n)
+	lines := make([]bool, n)
+	for i, row := range r.rows {
+		ev := row.ev
+		ids[i], phones[i], categories[i], reverses[i] = ev.id, orNil(&ev.phone), orNil(&ev.category), orNil(&ev.reverses)
+		amounts[i], points[i], occurredAt[i] = ev.amount, ev.points, ev.occurredAt
+		accounts[i], awarded[i], expiresOn[i], txIDs[i], lines[i] = row.accountID, row.awarded, row.expiresOn, row.txID, row.journalLine
+	}
+	b.Queue(`
+		INSERT INTO billing_events (id, phone, category, reverses, amount_kopecks, points, occurred_at,
+		                            account_id, awarded, expires_on, tx_id, journal_line, received_at)
+		SELECT *, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+		       $7::timestamptz[], $8::bigint[], $9::bigint[], $10::date[], $11::bigint[], $12::boolean[])`,
+		ids, phones, categories, reverses, amounts, points, occurredAt, accounts, awarded, expiresOn, txIDs, lines, r.receivedAt)
 }

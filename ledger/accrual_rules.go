@@ -5,10 +5,16 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
 )
 
-// Bounds on one billing event. Accrue, AccrueBatch and ImportAccruals all apply them through
-// checkEvent and earnedPoints, so a change of a bound is one edit here.
+// The rules of one billing event live in this file, and Accrue, AccrueBatch and ImportAccruals apply
+// them all through the same code: checkEvent (the event's own fields), earnRules.earned (what it
+// earns), bornExpired (too old), and settleAccrual (debt first, then the lot of its expiry date), in
+// the order decideAccrual gives them. A change of a rule or a bound is one edit here.
+
+// Bounds on one billing event.
 const (
 	// MaxEventIDLen is the longest event id, in bytes: billing's ids are short; a longer one is garbage.
 	MaxEventIDLen = 200
@@ -77,10 +83,95 @@ func (s *Store) bornExpired(at, now time.Time) bool {
 	return s.ExpiryFor(at).Before(s.LocalDate(now))
 }
 
-// checkEarned refuses an award over MaxEventPoints, whatever the route (amount or fixed points).
-func checkEarned(points int64) error {
-	if points > MaxEventPoints {
-		return fmt.Errorf("%w: earns %d points, more than %d for one event", ErrInvalidAmount, points, MaxEventPoints)
+// earnRule is one category's earn rule (table earn_rules): an amount earns floor(kopecks /
+// kopecksPerPoint) points, or the event earns fixedPoints. Exactly one of the two is set.
+type earnRule struct {
+	kopecksPerPoint, fixedPoints int64
+}
+
+// earnRules are the rules by category, read once per transaction (earnRulesQuery): they are data,
+// so a rate may change without a release.
+type earnRules map[string]earnRule
+
+const earnRulesQuery = `SELECT category, coalesce(kopecks_per_point, 0), coalesce(fixed_points, 0) FROM earn_rules`
+
+func scanEarnRules(rows pgx.Rows) (earnRules, error) {
+	rules := earnRules{}
+	var category string
+	var r earnRule
+	_, err := pgx.ForEachRow(rows, []any{&category, &r.kopecksPerPoint, &r.fixedPoints}, func() error {
+		rules[category] = r
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("earn rules: %w", err)
 	}
-	return nil
+	return rules, nil
+}
+
+// earned is what ev earns by its category's rule: the event's fixed points, floor(kopecks / rate),
+// or the rule's fixed award; at most MaxEventPoints whatever the route. checkEvent has already
+// checked the event's own fields. Refusals: ErrUnknownCategory, ErrInvalidEvent, ErrInvalidAmount.
+func (rules earnRules) earned(ev *stagedEvent) (int64, error) {
+	r, ok := rules[ev.category]
+	var points int64
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("%w: %q", ErrUnknownCategory, ev.category)
+	case ev.points != nil:
+		return *ev.points, nil
+	case ev.amount != nil && r.kopecksPerPoint == 0:
+		return 0, fmt.Errorf("%w: category %q awards fixed points, not per amount", ErrInvalidEvent, ev.category)
+	case ev.amount != nil:
+		points = *ev.amount / r.kopecksPerPoint
+	case r.fixedPoints != 0:
+		points = r.fixedPoints
+	default:
+		return 0, fmt.Errorf("%w: amount is required for %q", ErrInvalidEvent, ev.category)
+	}
+	if points > MaxEventPoints {
+		return 0, fmt.Errorf("%w: earns %d points, more than %d for one event", ErrInvalidAmount, points, MaxEventPoints)
+	}
+	return points, nil
+}
+
+// decideAccrual applies the rules to one staged accrual on top of what the chunk's earlier events did,
+// in the order Accrue has always applied them: what it earns; whether its id was seen before (a replay
+// is a duplicate, other content a conflict); whether it is too old; its account (a phone no account
+// holds gets a new one) and whether that is blocked. Then the account's debt is paid first and the
+// rest goes into the lot of the event's expiry date.
+func (c *chunk) decideAccrual(s *Store, ev *stagedEvent, now time.Time) accrualOutcome {
+	points, err := c.rules.earned(ev)
+	if err != nil {
+		return accrualOutcome{err: err}
+	}
+	if k, ok := c.applied[ev.id]; ok {
+		if !c.accruals[k].ev.same(ev) {
+			return accrualOutcome{err: ErrEventConflict}
+		}
+		return accrualOutcome{dupOf: k + 1}
+	}
+	if st, ok := c.stored[ev.id]; ok {
+		if !st.same(ev) {
+			return accrualOutcome{err: ErrEventConflict}
+		}
+		return accrualOutcome{stored: &st}
+	}
+	if s.bornExpired(ev.occurredAt, now) {
+		return accrualOutcome{err: ErrExpiredEvent}
+	}
+	acct := c.accounts[ev.phone]
+	if acct == nil {
+		acct = &chunkAccount{phone: ev.phone}
+		c.accounts[ev.phone] = acct
+	}
+	if acct.blocked {
+		return accrualOutcome{err: ErrAccountBlocked}
+	}
+	payDebt := min(points, acct.debt)
+	acct.debt -= payDebt
+	acct.paid += payDebt
+	c.accruals = append(c.accruals, accrual{ev: ev, acct: acct, points: points, payDebt: payDebt, expiresOn: s.ExpiryFor(ev.occurredAt)})
+	c.applied[ev.id] = len(c.accruals) - 1
+	return accrualOutcome{applied: len(c.accruals)}
 }

@@ -73,21 +73,20 @@ func (s *Store) adjustTx(ctx context.Context, tx pgx.Tx, req AdjustRequest, now 
 	have := sumLots(lots)
 	a := Adjustment{AccountID: req.AccountID, Points: req.Points, At: now}
 	j := journalTx{kind: "adjustment", detail: fmt.Sprintf("agent %d: %s", req.AgentID, req.Reason), at: now}
-	b := &pgx.Batch{}
+	sign := int64(1)
 	if req.Points > 0 {
 		a.Lots = []Lot{{ExpiresOn: s.ExpiryFor(now), Points: req.Points}}
-		queueCredit(b, req.AccountID, a.Lots)
-		j.add(bookAdjustment, 0, time.Time{}, -req.Points)
-		j.lots(req.AccountID, a.Lots, 1, "")
 	} else {
 		if have < -req.Points {
 			return Adjustment{}, ErrInsufficientPoints
 		}
-		a.Lots = pickLots(lots, -req.Points)
-		queueDebit(b, req.AccountID, a.Lots)
-		j.lots(req.AccountID, a.Lots, -1, "")
-		j.add(bookAdjustment, 0, time.Time{}, -req.Points)
+		a.Lots, sign = pickLots(lots, -req.Points), -1
 	}
+	changes := lotChanges{}
+	changes.addLots(req.AccountID, a.Lots, sign)
+	j.postLots(bookAdjustment, req.AccountID, a.Lots, sign)
+	b := &pgx.Batch{}
+	queueLotChanges(b, changes)
 	a.Balance = have + req.Points
 	if err := j.queue(b, &a.TxID); err != nil {
 		return Adjustment{}, err

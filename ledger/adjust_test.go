@@ -70,14 +70,14 @@ func TestAdjust(t *testing.T) {
 	}
 	var actions, journalAgentLines int
 	if err := f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM support_actions WHERE action = 'adjust' AND agent_id = 77
-		AND tx_id IN (SELECT tx_id FROM journal WHERE kind = 'adjustment' AND book = 'adjustment')`).Scan(&actions); err != nil {
+		AND tx_id IN (SELECT tx_id FROM journal_entries WHERE kind = 'adjustment' AND book = 'adjustment')`).Scan(&actions); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM journal WHERE kind = 'adjustment' AND detail LIKE 'agent 77: %'`).Scan(&journalAgentLines); err != nil {
+	if err := f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM journal_entries WHERE kind = 'adjustment' AND detail LIKE 'agent 77: %'`).Scan(&journalAgentLines); err != nil {
 		t.Fatal(err)
 	}
 	if actions != 4 || journalAgentLines < 8 {
-		t.Errorf("recorded adjustments = %d actions, %d journal lines naming the agent; want 4 and at least 8", actions, journalAgentLines)
+		t.Errorf("recorded adjustments = %d actions, %d journal entries naming the agent; want 4 and at least 8", actions, journalAgentLines)
 	}
 }
 

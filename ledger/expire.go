@@ -144,11 +144,11 @@ type sweepCursor struct {
 const (
 	// sweepDueByIndex picks the next due lots after a cursor in expiry order.
 	sweepDueByIndex = `SELECT account_id, expires_on FROM lots
-		WHERE expires_on < $2 AND (expires_on, account_id) > ($3::date, $4::bigint)
-		ORDER BY expires_on, account_id LIMIT $5 FOR UPDATE SKIP LOCKED`
+		WHERE expires_on < $1 AND (expires_on, account_id) > ($2::date, $3::bigint)
+		ORDER BY expires_on, account_id LIMIT $4 FOR UPDATE SKIP LOCKED`
 	// sweepDueByPages picks the due lots in a range of heap pages (a TID range scan).
 	sweepDueByPages = `SELECT account_id, expires_on FROM lots
-		WHERE ctid >= $3::tid AND ctid < $4::tid AND expires_on < $2 FOR UPDATE SKIP LOCKED`
+		WHERE ctid >= $2::tid AND ctid < $3::tid AND expires_on < $1 FOR UPDATE SKIP LOCKED`
 )
 
 func (s *Store) expireBatch(ctx context.Context, today time.Time, batch int, after sweepCursor) (ExpiryResult, sweepCursor, error) {
@@ -165,40 +165,41 @@ type burnt struct {
 	last *sweepCursor // the last lot burnt in expiry order, if any
 }
 
-// burn deletes the lots the due query picks and journals each against the expiry book, all in one
-// statement and one journal transaction. due's parameters start at $3 ($2 is today).
+// burn deletes the lots the due query picks and journals them as one expiry transaction: each lot's
+// points go to the expiry book. due's parameters start at $2 ($1 is today).
 func (s *Store) burn(ctx context.Context, due string, today time.Time, args ...any) (burnt, error) {
+	now := s.now()
 	return withTx(ctx, s.pool, func(tx pgx.Tx) (burnt, error) {
-		var b burnt
-		var lastOn *time.Time
-		var lastAccount *int64
 		if err := setBulkTimeout(ctx, tx); err != nil { // a backlog batch of 10,000 lots is bulk work
 			return burnt{}, fmt.Errorf("sweep: %w", err)
 		}
-		err := tx.QueryRow(ctx, `
-			WITH due AS (`+due+`
-			), gone AS (
-				DELETE FROM lots USING due WHERE lots.account_id = due.account_id AND lots.expires_on = due.expires_on
-				RETURNING lots.account_id, lots.expires_on, lots.points
-			), txid AS (
-				SELECT nextval('journal_tx_seq') AS v
-			), burnt AS (
-				INSERT INTO journal (tx_id, kind, book, account_id, expires_on, points, at)
-				SELECT txid.v, 'expiry', 'lot', account_id, expires_on, -points, $1::timestamptz FROM gone, txid WHERE points > 0
-				UNION ALL
-				SELECT txid.v, 'expiry', 'expiry', NULL, NULL, sum(points), $1::timestamptz FROM gone, txid GROUP BY txid.v HAVING sum(points) > 0
-				RETURNING book, points
-			), last AS (
-				SELECT expires_on, account_id FROM gone ORDER BY expires_on DESC, account_id DESC LIMIT 1
-			)
-			SELECT (SELECT count(*) FROM gone), coalesce((SELECT sum(points) FROM burnt WHERE book = 'expiry'), 0),
-			       (SELECT expires_on FROM last), (SELECT account_id FROM last)`,
-			append([]any{s.now(), today}, args...)...).Scan(&b.Lots, &b.Points, &lastOn, &lastAccount)
+		rows, err := tx.Query(ctx, `
+			WITH due AS (`+due+`)
+			DELETE FROM lots USING due WHERE lots.account_id = due.account_id AND lots.expires_on = due.expires_on
+			RETURNING lots.account_id, lots.expires_on, lots.points`, append([]any{today}, args...)...)
 		if err != nil {
 			return burnt{}, fmt.Errorf("sweep: %w", err)
 		}
-		if lastOn != nil {
-			b.last = &sweepCursor{*lastOn, *lastAccount}
+		var b burnt
+		var l lotKey
+		var points int64
+		j := journalTx{kind: "expiry", at: now}
+		_, err = pgx.ForEachRow(rows, []any{&l.account, &l.expiresOn, &points}, func() error {
+			b.Lots++
+			b.Points += points
+			j.post(bookExpiry, l.account, l.expiresOn, -points)
+			if b.last == nil || l.expiresOn.After(b.last.expiresOn) || l.expiresOn.Equal(b.last.expiresOn) && l.account > b.last.accountID {
+				b.last = &sweepCursor{l.expiresOn, l.account}
+			}
+			return nil
+		})
+		if err != nil {
+			return burnt{}, fmt.Errorf("sweep: %w", err)
+		}
+		if len(j.lines) > 0 {
+			if _, err := j.write(ctx, tx); err != nil {
+				return burnt{}, fmt.Errorf("sweep: %w", err)
+			}
 		}
 		return b, nil
 	})

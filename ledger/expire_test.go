@@ -107,7 +107,7 @@ func TestConcurrentSweeps(t *testing.T) {
 // with its own workers) while a gift moves live points; every due point burns exactly once.
 func TestBacklogSweepIsExact(t *testing.T) {
 	t.Parallel()
-	f := setup(t, ledger.Options{NoGiftLimits: true})
+	f := setup(t, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	var csv strings.Builder
 	csv.WriteString("id,phone,category,amount,points,occurred_at\n")
 	var due int64

@@ -9,6 +9,30 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// GiftRequest asks to move Points from account From to the account holding phone To. Key, when set,
+// makes the request idempotent: a repeated key returns the first gift's receipt and moves nothing.
+type GiftRequest struct {
+	From      int64
+	FromPhone string // the sender's number shown to the recipient
+	To        string // any common phone format
+	Points    int64
+	Key       string
+}
+
+// GiftReceipt is a completed gift.
+type GiftReceipt struct {
+	ID          int64
+	FromAccount int64
+	ToAccount   int64
+	FromPhone   string
+	ToPhone     string
+	Points      int64
+	Balance     int64 // the sender's balance after the gift
+	Lots        []Lot // what moved, with the dates it keeps
+	At          time.Time
+	key         string // the request's idempotency key, stored with the gift
+}
+
 // Gift moves points from one account to the account holding another phone. The points keep their
 // expiry dates: the sender's soonest-expiring lots go first and land in the recipient's lots of the
 // same dates. Concurrent gifts are committed together in one database transaction (group commit), each
@@ -41,7 +65,7 @@ type giftBatch struct {
 	phones   map[int64][]string // each sender's phones, first joined first
 	lots     map[int64][]Lot    // live lots, soonest first
 	history  map[int64]*senderHistory
-	deltas   map[lotKey]int64 // net change per lot, written at the end
+	deltas   lotChanges // net change per lot, written at the end
 	// recipients maps each recipient phone to its account.
 	recipients map[string]int64
 	// keyed holds each request key already used, by a committed gift or by a gift of this batch.
@@ -50,22 +74,6 @@ type giftBatch struct {
 	txIDs, giftIDs []int64
 	journal        []journalTx
 	gifts          []GiftReceipt
-}
-
-// keyedGift is the gift a request key was first used for.
-type keyedGift struct {
-	receipt GiftReceipt // a committed gift, as the database has it
-	made    int         // 1 + the index in the batch's gifts, for a gift of this batch; 0 for a committed one
-}
-
-// repeats says whether g asks for the same gift as r: the key's owner may retry, nobody may reuse it.
-func (r GiftReceipt) repeats(g GiftRequest, toPhone string) bool {
-	return r.FromAccount == g.From && r.ToPhone == toPhone && r.Points == g.Points
-}
-
-type lotKey struct {
-	account   int64
-	expiresOn time.Time
 }
 
 // giftBatchTx applies gifts in order inside tx: reads everything it needs in a few set-based queries,
@@ -122,7 +130,7 @@ func (s *Store) giftBatchTx(ctx context.Context, tx pgx.Tx, reqs []GiftRequest, 
 // batch may use.
 func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, toPhones, keys []string, now time.Time) (*giftBatch, error) {
 	b := &giftBatch{now: now, today: s.LocalDate(now), recipients: map[string]int64{}, accounts: map[int64]lockedAccount{},
-		phones: map[int64][]string{}, lots: map[int64][]Lot{}, history: map[int64]*senderHistory{}, deltas: map[lotKey]int64{},
+		phones: map[int64][]string{}, lots: map[int64][]Lot{}, history: map[int64]*senderHistory{}, deltas: lotChanges{},
 		keyed: map[string]keyedGift{}}
 	if len(senders) == 0 {
 		return b, nil
@@ -155,9 +163,9 @@ func (s *Store) loadGiftBatch(ctx context.Context, tx pgx.Tx, senders []int64, t
 		_, err := pgx.ForEachRow(rows, []any{&id, &lot.ExpiresOn, &lot.Points}, func() error { b.lots[id] = append(b.lots[id], lot); return nil })
 		return err
 	})
-	if !s.opts.NoGiftLimits {
+	if rules := s.giftRules(); !rules.limits.none() {
 		// Read after the locks: every earlier gift of these senders has committed by now.
-		q.Queue(giftHistoryQuery, senders, s.limits().monthStart(now)).Query(func(rows pgx.Rows) error {
+		q.Queue(giftHistoryQuery, senders, rules.monthStart(now)).Query(func(rows pgx.Rows) error {
 			return scanGiftHistory(rows, b.senderHistory)
 		})
 	}
@@ -187,7 +195,9 @@ func (b *giftBatch) senderHistory(id int64) *senderHistory {
 	return h
 }
 
-func (s *Store) limits() giftLimits { return giftLimits{loc: s.opts.Location} }
+func (s *Store) giftRules() giftRules {
+	return giftRules{loc: s.opts.Location, limits: s.giftLimits}
+}
 
 // decideGift applies one gift to the batch's state, or refuses it leaving the state as it was. A
 // request repeating a keyed gift gets that gift and changes nothing.
@@ -217,10 +227,8 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string) giftOutc
 	case b.accounts[to].blocked:
 		return giftOutcome{err: ErrGiftRecipient}
 	}
-	if !s.opts.NoGiftLimits {
-		if err := s.limits().check(*b.senderHistory(g.From), to, b.now); err != nil {
-			return giftOutcome{err: err}
-		}
+	if err := s.giftRules().check(*b.senderHistory(g.From), to, b.now); err != nil {
+		return giftOutcome{err: err}
 	}
 	lots := b.lots[g.From]
 	if sumLots(lots) < g.Points {
@@ -229,10 +237,8 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string) giftOutc
 	moved := pickLots(lots, g.Points)
 	b.lots[g.From] = removeLots(lots, moved)
 	b.lots[to] = mergeSorted(b.lots[to], moved)
-	for _, l := range moved {
-		b.deltas[lotKey{g.From, l.ExpiresOn}] -= l.Points
-		b.deltas[lotKey{to, l.ExpiresOn}] += l.Points
-	}
+	b.deltas.addLots(g.From, moved, -1)
+	b.deltas.addLots(to, moved, 1)
 	var fromPhone string
 	if phones := b.phones[g.From]; len(phones) > 0 {
 		fromPhone = phones[0]
@@ -241,8 +247,8 @@ func (s *Store) decideGift(b *giftBatch, g GiftRequest, toPhone string) giftOutc
 		fromPhone = p // the number the sender asked with, if it is theirs
 	}
 	j := journalTx{kind: "gift", at: b.now}
-	j.lots(g.From, moved, -1, toPhone)
-	j.lots(to, moved, 1, fromPhone)
+	j.moveLots(g.From, moved, -1, toPhone)
+	j.moveLots(to, moved, 1, fromPhone)
 	b.journal = append(b.journal, j)
 	h := b.senderHistory(g.From)
 	h.gifts = append(h.gifts, pastGift{at: b.now, to: to})
@@ -261,19 +267,10 @@ func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) err
 	if len(b.gifts) == 0 {
 		return nil
 	}
-	var debits, credits []lotChange
-	for k, d := range b.deltas {
-		switch {
-		case d < 0:
-			debits = append(debits, lotChange{k.account, k.expiresOn, -d})
-		case d > 0:
-			credits = append(credits, lotChange{k.account, k.expiresOn, d})
-		}
-	}
 	n := len(b.gifts)
 	txIDs, giftIDs := b.txIDs[:n], b.giftIDs[:n]
 	batch := &pgx.Batch{}
-	queueLotChanges(batch, debits, credits)
+	queueLotChanges(batch, b.deltas)
 	if err := queueJournals(batch, b.journal, txIDs); err != nil {
 		return err
 	}
@@ -308,35 +305,6 @@ func (s *Store) writeGiftBatch(ctx context.Context, tx pgx.Tx, b *giftBatch) err
 	return nil
 }
 
-// keyedGiftsQuery reads the committed gifts of the request keys $1, each with the lots it gave.
-const keyedGiftsQuery = `
-	SELECT g.request_key, g.id, g.from_account, g.to_account, g.from_phone, g.to_phone, g.points, g.created_at,
-	       l.dates, l.points
-	FROM gifts g, LATERAL (
-		SELECT coalesce(array_agg(j.expires_on ORDER BY j.expires_on), '{}') AS dates,
-		       coalesce(array_agg(j.points ORDER BY j.expires_on), '{}') AS points
-		FROM journal j WHERE j.tx_id = g.tx_id AND j.account_id = g.to_account AND j.book = 'lot') l
-	WHERE g.request_key = ANY($1)`
-
-func scanKeyedGifts(rows pgx.Rows, keyed map[string]keyedGift) error {
-	var (
-		key    string
-		r      GiftReceipt
-		dates  []time.Time
-		points []int64
-	)
-	_, err := pgx.ForEachRow(rows, []any{&key, &r.ID, &r.FromAccount, &r.ToAccount, &r.FromPhone, &r.ToPhone, &r.Points,
-		&r.At, &dates, &points}, func() error {
-		r.Lots = make([]Lot, len(dates))
-		for i := range dates {
-			r.Lots[i] = Lot{ExpiresOn: dates[i], Points: points[i]}
-		}
-		keyed[key] = keyedGift{receipt: r}
-		return nil
-	})
-	return err
-}
-
 // removeLots subtracts taken (a prefix-wise pick from lots) and drops emptied lots.
 func removeLots(lots, taken []Lot) []Lot {
 	out := make([]Lot, 0, len(lots))
@@ -356,14 +324,4 @@ func mergeSorted(lots, credit []Lot) []Lot {
 	out := mergeLots(append(append([]Lot(nil), lots...), credit...))
 	slices.SortFunc(out, func(a, b Lot) int { return a.ExpiresOn.Compare(b.ExpiresOn) })
 	return out
-}
-
-// GiftKeyUsed says whether a gift was made with the request key, so a caller can send a retry straight
-// to Gift (which answers it with the first receipt) instead of re-checking what the first gift changed.
-func (s *Store) GiftKeyUsed(ctx context.Context, key string) (bool, error) {
-	var used bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM gifts WHERE request_key = $1)`, key).Scan(&used); err != nil {
-		return false, fmt.Errorf("gift key: %w", err)
-	}
-	return used, nil
 }

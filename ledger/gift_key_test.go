@@ -13,7 +13,7 @@ import (
 // the second gift: one gift moves, and both presses get its receipt.
 func TestGiftKeyRepeatedConcurrentlyGivesOnce(t *testing.T) {
 	t.Parallel()
-	f := setup(t, ledger.Options{NoGiftLimits: true})
+	f := setup(t, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	now := f.clock.Now()
 	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID // 100 points
 	bob := f.accrue(t, "b", "+79160000002", 500, now).AccountID     // 1 point
@@ -45,7 +45,7 @@ func TestGiftKeyRepeatedConcurrentlyGivesOnce(t *testing.T) {
 
 func TestGiftKeyReplayAndReuse(t *testing.T) {
 	t.Parallel()
-	f := setup(t, ledger.Options{NoGiftLimits: true})
+	f := setup(t, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	now := f.clock.Now()
 	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID
 	f.accrue(t, "b", "+79160000002", 500, now)

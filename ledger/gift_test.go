@@ -158,7 +158,7 @@ func TestGiftMonthlyRecipientLimit(t *testing.T) {
 // and no lost point.
 func TestGiftsConcurrentOppositeDirections(t *testing.T) {
 	t.Parallel()
-	f := setup(t, ledger.Options{NoGiftLimits: true})
+	f := setup(t, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	now := f.clock.Now()
 	alice := f.accrue(t, "a", "+79160000001", 500000, now).AccountID
 	bob := f.accrue(t, "b", "+79160000002", 500000, now).AccountID
@@ -225,7 +225,7 @@ func TestConcurrentGiftsFromOneSender(t *testing.T) {
 
 func TestConcurrentGiftsNeverOverspend(t *testing.T) {
 	t.Parallel()
-	f := setup(t, ledger.Options{NoGiftLimits: true})
+	f := setup(t, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	now := f.clock.Now()
 	alice := f.accrue(t, "a", "+79160000001", 50000, now).AccountID // 100 points
 	f.accrue(t, "b", "+79160000002", 500, now)

@@ -4,9 +4,21 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// Operation is one journal transaction as seen by one account.
+type Operation struct {
+	TxID   int64
+	Kind   string // accrual, reversal, redeem, refund, gift_out, gift_in, expiry, adjustment
+	Points int64  // signed effect on the account's spendable points
+	At     time.Time
+	Detail string // category, item code, counterparty phone (E.164), reversed event id
+	// PromoCode is the code a redeem of a coded item gave ("" otherwise).
+	PromoCode string
+}
 
 // historyQuery reads an account's journal as operations, one per transaction, in $2's tx_id window
 // and $3's direction: a gift is gift_out or gift_in by the sign of the account's lines; a redeem

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,12 +24,13 @@ import (
 var AccrualColumns = []string{"id", "phone", "category", "amount", "points", "occurred_at"}
 
 // importChunk is how many rows one import transaction applies: it bounds the account locks held at
-// once (a chunk of 50,000 commits in well under a second) and the memory a chunk takes.
-const importChunk = 50_000
+// once (a chunk commits in well under a second) and the memory a chunk takes.
+const importChunk = 20_000
 
-// importWorkers is how many chunks apply at once, on disjoint sets of phones: one per core of the
-// machine the programme targets. Chunks of the same account in two parts wait for each other's locks.
-const importWorkers = 2
+// importWorkers is how many chunks apply at once, on disjoint sets of phones: one more than the cores
+// of the machine the programme targets, so that one worker's Go work (deciding, building COPY text)
+// overlaps the others' database work. Chunks of the same account in two parts wait for each other's locks.
+const importWorkers = 3
 
 // ImportSummary is what ImportAccruals did.
 type ImportSummary struct {
@@ -55,14 +57,13 @@ func (e ImportError) Error() string {
 	return fmt.Sprintf("line %d: id %q: %v", e.Line, e.ID, e.Err)
 }
 
-// ImportAccruals applies a CSV file of accruals (AccrualColumns) with the semantics of Accrue, each
-// phone's rows in file order, but set-based: chunks of rows are COPYed into a temporary table and
-// applied by a few statements per transaction, importWorkers chunks at once on disjoint sets of phones.
-// It writes exactly what Accrue would (billing events, lots, one journal transaction per event, new
-// accounts for unknown phones); a row whose account owes debt goes through Accrue's own code so the
-// debt is paid off first. Bad rows are skipped and reported with their line, as Accrue would refuse
-// them; of two rows with one id and different phones, which one wins is not defined (the other is a
-// conflict, whose phone may still be enrolled). progress, if not nil, gets the number of rows done after each chunk commits.
+// ImportAccruals applies a CSV file of accruals (AccrualColumns) through Accrue's own code, each
+// phone's rows in file order, in chunks of importChunk rows: one transaction each, importWorkers chunks
+// at once on disjoint sets of phones. So it writes exactly what Accrue would (billing events, lots, one
+// journal transaction per event, new accounts for unknown phones, debts paid first) and refuses the
+// rows Accrue would refuse, reporting each with its line; of two rows with one id and different phones,
+// which one wins is not defined (the other is a conflict). progress, if not nil, gets the number of
+// rows done after each chunk commits.
 //
 // A failed import has committed the chunks before the failure; run it again: applied rows then count as
 // duplicates. Each chunk holds its accounts' locks until it commits.
@@ -80,6 +81,8 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 	for i := range parts {
 		parts[i] = make(chan stagedChunk, 1)
 	}
+	var fresh atomic.Bool // no chunk has met a recorded id yet
+	fresh.Store(true)
 	var (
 		mu       sync.Mutex
 		sum      ImportSummary
@@ -110,16 +113,12 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 			for c := range part {
 				var res ImportSummary
 				if len(c.rows) > 0 && ctx.Err() == nil {
-					var err error
-					var cr chunkResult
-					cr, err = withTx(ctx, s.pool, func(tx pgx.Tx) (chunkResult, error) {
-						return s.importChunkTx(ctx, tx, c.rows, now, false)
-					})
-					res = cr.ImportSummary
+					cr, err := s.accrueChunk(ctx, c.rows, now, &fresh)
 					if err != nil {
 						fail(fmt.Errorf("rows to line %d: %w", c.rows[len(c.rows)-1].line, err))
 						continue // drain, so the reader never blocks
 					}
+					res = summarise(c.rows, cr)
 				}
 				mu.Lock()
 				sum.Rows += c.read
@@ -145,20 +144,10 @@ func (s *Store) ImportAccruals(ctx context.Context, r io.Reader, progress func(r
 	return sum, nil
 }
 
-// stagedRow is a row that passed every check that needs no database, normalised as Accrue stores it.
-type stagedRow struct {
-	line           int32
-	id, phone, cat string
-	amount, points *int64
-	occurredAt     time.Time
-	expiresOn      time.Time
-	expired        bool // bornExpired
-}
-
 // stagedChunk is a chunk of one part, with the rows read and refused since the chunk before it.
 type stagedChunk struct {
 	read     int
-	rows     []stagedRow
+	rows     []stagedEvent
 	rejected []ImportError
 }
 
@@ -167,7 +156,7 @@ type stagedChunk struct {
 // the chunk before it, whatever their part, so every row is counted once.
 func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Time, parts []chan stagedChunk) error {
 	phones := make(map[string]string) // raw → E.164: billing repeats numbers, and parsing one is slow
-	pending := make([][]stagedRow, len(parts))
+	pending := make([][]stagedEvent, len(parts))
 	var read int
 	var rejected []ImportError
 	send := func(p int, counts bool) bool {
@@ -175,7 +164,7 @@ func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Tim
 		if counts {
 			c.read, c.rejected, read, rejected = read, rejected, 0, nil
 		}
-		pending[p] = make([]stagedRow, 0, importChunk)
+		pending[p] = make([]stagedEvent, 0, importChunk)
 		select {
 		case parts[p] <- c:
 			return true
@@ -198,7 +187,7 @@ func (s *Store) readChunks(ctx context.Context, rd *csvrows.Reader, now time.Tim
 			return err
 		}
 		read++
-		st, err := s.stageRow(row, now, phones)
+		st, err := stageRow(row, now, phones)
 		if err != nil {
 			rejected = append(rejected, ImportError{Line: row.Line, ID: row.Get("id"), Err: err})
 			continue
@@ -227,50 +216,66 @@ func partOf(phone string, n int) int {
 }
 
 // stageRow reads a CSV row into an event and stages it.
-func (s *Store) stageRow(row csvrows.Row, now time.Time, phones map[string]string) (stagedRow, error) {
+func stageRow(row csvrows.Row, now time.Time, phones map[string]string) (stagedEvent, error) {
 	ev := Event{ID: row.Get("id"), Phone: row.Get("phone"), Category: row.Get("category")}
 	if at := row.Get("occurred_at"); at != "" {
 		var err error
 		if ev.OccurredAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return stagedRow{}, fmt.Errorf("%w: occurred_at %q is not RFC 3339", ErrInvalidEvent, at)
+			return stagedEvent{}, fmt.Errorf("%w: occurred_at %q is not RFC 3339", ErrInvalidEvent, at)
 		}
 	}
 	if a := row.Get("amount"); a != "" {
 		kop, err := ParseAmount(a)
 		if err != nil {
-			return stagedRow{}, err
+			return stagedEvent{}, err
 		}
 		ev.Amount = &kop
 	}
 	if p := row.Get("points"); p != "" {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
-			return stagedRow{}, fmt.Errorf("%w: points %q is not a whole number", ErrInvalidEvent, p)
+			return stagedEvent{}, fmt.Errorf("%w: points %q is not a whole number", ErrInvalidEvent, p)
 		}
 		ev.Points = &n
 	}
-	return s.stageEvent(int32(row.Line), ev, now, phones)
+	st, err := stageEvent(ev, now, phones)
+	st.line = int32(row.Line)
+	return st, err
 }
 
-// stageEvent makes the checks accrueTx makes before it touches the database (checkEvent), with the
-// same refusals, and normalises the event as Accrue stores it. phones caches ParsePhone: billing repeats numbers,
-// and parsing one is slow.
-func (s *Store) stageEvent(line int32, ev Event, now time.Time, phones map[string]string) (stagedRow, error) {
-	st := stagedRow{line: line, id: ev.ID, cat: ev.Category, amount: ev.Amount, points: ev.Points, occurredAt: ev.OccurredAt}
-	if err := checkEvent(ev, now); err != nil {
-		return st, err
-	}
-	if st.phone = phones[ev.Phone]; st.phone == "" {
-		var err error
-		if st.phone, err = ParsePhone(ev.Phone); err != nil {
-			return st, err
+// accrueChunk applies a chunk of staged accruals in a transaction of its own, as bulk work. While
+// *fresh holds, the chunk takes its ids for new without looking them up (accrueChunkTx's trustNew);
+// the first chunk that meets a recorded id clears it and runs again, and so do the chunks after it:
+// an import that replays a file looks its ids up from then on. fresh may be nil: always look up.
+func (s *Store) accrueChunk(ctx context.Context, evs []stagedEvent, now time.Time, fresh *atomic.Bool) (chunkResult, error) {
+	return withTx(ctx, s.pool, func(tx pgx.Tx) (chunkResult, error) {
+		// A chunk's statements may take bulkTimeout. Their plans look costly (unnest of tens of
+		// thousands of rows), and JIT would then spend more compiling than the statements run.
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL jit = off", bulkTimeout.Milliseconds())); err != nil {
+			return chunkResult{}, fmt.Errorf("settings: %w", err)
 		}
-		if len(phones) > 1_000_000 {
-			clear(phones) // bound the memory; a cache miss only costs time
+		trustNew := fresh != nil && fresh.Load()
+		r, err := s.accrueChunkTx(ctx, tx, evs, now, trustNew)
+		if trustNew && errors.Is(err, errRetry) {
+			fresh.Store(false)
 		}
-		phones[ev.Phone] = st.phone
+		return r, err
+	})
+}
+
+// summarise counts what a chunk did to the rows of an import.
+func summarise(rows []stagedEvent, r chunkResult) ImportSummary {
+	sum := ImportSummary{Enrolled: r.enrolled}
+	for i, res := range r.results {
+		switch {
+		case r.errs[i] != nil:
+			sum.Rejected = append(sum.Rejected, ImportError{Line: int(rows[i].line), ID: rows[i].id, Err: r.errs[i]})
+		case res.Duplicate:
+			sum.Duplicates++
+		default:
+			sum.Accepted++
+			sum.Points += res.Points
+		}
 	}
-	st.expiresOn = s.ExpiryFor(st.occurredAt)
-	st.expired = s.bornExpired(st.occurredAt, now) // refused in SQL unless the id is a replay, as in accrueTx
-	return st, nil
+	return sum
 }

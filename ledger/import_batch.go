@@ -3,8 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // AccrueBatch applies events as Accrue would and returns, in order, one result and one error per
@@ -22,31 +20,31 @@ func (s *Store) AccrueBatch(ctx context.Context, events []Event) ([]AccrualResul
 	results := make([]AccrualResult, len(events))
 	errs := make([]error, len(events))
 	phones := make(map[string]string)
-	var rows []stagedRow
+	var rows []stagedEvent
 	for i, ev := range events {
 		if ev.Reverses != "" {
 			continue
 		}
-		st, err := s.stageEvent(int32(i+1), ev, now, phones) // line = position + 1
+		st, err := stageEvent(ev, now, phones)
 		if err != nil {
 			errs[i] = fmt.Errorf("accrue %q: %w", ev.ID, err)
 			continue
 		}
+		st.line = int32(i + 1) // the position, plus one
 		rows = append(rows, st)
 	}
 	for start := 0; start < len(rows); start += importChunk {
 		chunk := rows[start:min(start+importChunk, len(rows))]
-		cr, err := withTx(ctx, s.pool, func(tx pgx.Tx) (chunkResult, error) {
-			return s.importChunkTx(ctx, tx, chunk, now, true)
-		})
+		cr, err := s.accrueChunk(ctx, chunk, now, nil) // billing resends batches: replays are common
 		if err != nil {
 			return results, errs, fmt.Errorf("accrue batch: %w", err)
 		}
-		for line, r := range cr.lines {
-			results[line-1] = r
-		}
-		for _, rej := range cr.Rejected {
-			errs[rej.Line-1] = fmt.Errorf("accrue %q: %w", rej.ID, rej.Err)
+		for k, st := range chunk {
+			i := st.line - 1
+			results[i] = cr.results[k]
+			if cr.errs[k] != nil {
+				errs[i] = fmt.Errorf("accrue %q: %w", st.id, cr.errs[k])
+			}
 		}
 	}
 	for i, ev := range events {

@@ -107,11 +107,11 @@ func importFixture(t *testing.T, expiry ledger.ExpiryPolicy) *ledger.Store {
 }
 
 // accrueCSV feeds the file to Accrue row by row, as the reference for ImportAccruals.
-func accrueCSV(t *testing.T, store *ledger.Store, csv string) ledger.ImportSummary {
+func accrueCSV(t ledgertest.TB, store *ledger.Store, csv string) ledger.ImportSummary {
 	t.Helper()
 	rd, err := csvrows.NewReader(strings.NewReader(csv), ledger.AccrualColumns...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	var sum ledger.ImportSummary
 	for {
@@ -185,9 +185,10 @@ func outcome(sum ledger.ImportSummary) string {
 	return strings.Join(parts, "\n")
 }
 
-// dump renders what the ledger holds with accounts named by their first phone, so two stores that made
-// the same accounts in another order compare equal.
-func dump(t *testing.T, pool *pgxpool.Pool) string {
+// dump renders what the ledger holds with accounts named by their first phone and journal transactions
+// by their event or their content, so two stores that made the same accounts and transactions in
+// another order compare equal.
+func dump(t ledgertest.TB, pool *pgxpool.Pool) string {
 	t.Helper()
 	queries := []string{
 		`SELECT 'account ' || min(p.phone) || ' blocked=' || a.blocked || ' debt=' || a.debt
@@ -198,11 +199,10 @@ func dump(t *testing.T, pool *pgxpool.Pool) string {
 		        e.occurred_at || ' ' || (SELECT min(phone) FROM phones WHERE account_id = e.account_id) || ' ' ||
 		        e.awarded || ' ' || coalesce(e.expires_on::text, '-') || ' at ' || e.received_at
 		 FROM billing_events e`,
-		`SELECT 'entry ' || e.id || ' ' || j.kind || ' ' || j.book || ' ' ||
+		`SELECT 'entry ' || coalesce(e.id, 'of no event') || ' ' || j.kind || ' ' || j.book || ' ' ||
 		        coalesce((SELECT min(phone) FROM phones WHERE account_id = j.account_id), '-') || ' ' ||
-		        coalesce(j.expires_on::text, '-') || ' ' || j.points || ' ' || j.detail || ' at ' || j.at
-		 FROM journal j JOIN billing_events e ON e.tx_id = j.tx_id`,
-		`SELECT 'unexplained journal tx ' || tx_id FROM journal WHERE tx_id NOT IN (SELECT tx_id FROM billing_events)`,
+		        coalesce(j.expires_on::text, '-') || ' ' || j.points || ' ' || coalesce(j.contra, '-') || ' ' || j.detail || ' at ' || j.at
+		 FROM journal j LEFT JOIN billing_events e ON e.tx_id = j.tx_id`,
 	}
 	var lines []string
 	for _, q := range queries {

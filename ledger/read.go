@@ -9,6 +9,19 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// Burn is an amount that will expire on a date.
+type Burn struct {
+	On     time.Time
+	Points int64
+}
+
+// Balance is what an account can spend now.
+type Balance struct {
+	Points   int64
+	Debt     int64
+	NextBurn *Burn // nil when nothing is held
+}
+
 // Balance is what the account can spend now and the nearest burn. Lots past their date count as
 // burnt even before the sweep removes them. Refusal: ErrUnknownAccount.
 func (s *Store) Balance(ctx context.Context, accountID int64) (Balance, error) {

@@ -109,13 +109,14 @@ func (s *Store) redeemTx(ctx context.Context, tx pgx.Tx, req RedeemRequest, now 
 	}
 	taken := pickLots(lots, item.Cost)
 	j := journalTx{kind: "redeem", detail: req.Code, at: now}
-	j.lots(req.AccountID, taken, -1, "")
-	j.add(bookRedemption, 0, time.Time{}, item.Cost)
+	j.postLots(bookRedemption, req.AccountID, taken, -1)
 	o := Order{AccountID: req.AccountID, Code: req.Code, Cost: item.Cost, Status: "placed", Balance: sumLots(lots) - item.Cost,
 		PromoCode: promo}
 	// All writes in one round trip; currval ties the order to its journal transaction and its parts to it.
 	b := &pgx.Batch{}
-	queueDebit(b, req.AccountID, taken)
+	debits := lotChanges{}
+	debits.addLots(req.AccountID, taken, -1)
+	queueLotChanges(b, debits)
 	var txID int64
 	if err := j.queue(b, &txID); err != nil {
 		return Order{}, err
@@ -231,14 +232,18 @@ func (s *Store) failOrderTx(ctx context.Context, tx pgx.Tx, orderID int64, now t
 		refund = append(refund, p)
 	}
 	refund = mergeLots(refund)
-	if err := creditLots(ctx, tx, o.AccountID, refund); err != nil {
+	credits := lotChanges{}
+	credits.addLots(o.AccountID, refund, 1)
+	j := journalTx{kind: "refund", detail: o.Code, at: now}
+	j.postLots(bookRedemption, o.AccountID, refund, 1)
+	b := &pgx.Batch{}
+	queueLotChanges(b, credits)
+	var txID int64
+	if err := j.queue(b, &txID); err != nil {
 		return Order{}, err
 	}
-	j := journalTx{kind: "refund", detail: o.Code, at: now}
-	j.add(bookRedemption, 0, time.Time{}, -o.Cost)
-	j.lots(o.AccountID, refund, 1, "")
-	if _, err := j.write(ctx, tx); err != nil {
-		return Order{}, err
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Order{}, fmt.Errorf("refund: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE catalog_items SET stock = stock + 1 WHERE code = $1 AND stock IS NOT NULL`, o.Code); err != nil {
 		return Order{}, fmt.Errorf("restock: %w", err)
@@ -264,22 +269,4 @@ func lockPlacedOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, erro
 		return Order{}, ErrOrderSettled
 	}
 	return o, nil
-}
-
-// mergeLots sums lots that share an expiry date, keeping first-seen order.
-func mergeLots(lots []Lot) []Lot {
-	var out []Lot
-	for _, l := range lots {
-		merged := false
-		for i := range out {
-			if out[i].ExpiresOn.Equal(l.ExpiresOn) {
-				out[i].Points += l.Points
-				merged = true
-			}
-		}
-		if !merged {
-			out = append(out, l)
-		}
-	}
-	return out
 }

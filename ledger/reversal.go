@@ -13,8 +13,8 @@ import (
 // from the soonest-expiring lots; what the account no longer holds becomes debt, never a negative
 // balance. Once that lot has passed its expiry date (burnt, or due at the next sweep): at most what
 // the lot still holds, and no debt, since the subscriber never had the burnt points to spend.
-func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Time) (AccrualResult, error) {
-	if dup, err := duplicateOf(ctx, tx, ev, ""); dup != nil || err != nil {
+func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev *stagedEvent, now time.Time) (AccrualResult, error) {
+	if dup, err := duplicateOf(ctx, tx, ev); dup != nil || err != nil {
 		return derefResult(dup), err
 	}
 	var (
@@ -23,14 +23,14 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 		origReverses       *string
 	)
 	err := tx.QueryRow(ctx, `SELECT account_id, awarded, expires_on, reverses FROM billing_events WHERE id = $1`,
-		ev.Reverses).Scan(&accountID, &awarded, &origLot, &origReverses)
+		ev.reverses).Scan(&accountID, &awarded, &origLot, &origReverses)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return AccrualResult{}, fmt.Errorf("%w: %q", ErrUnknownEvent, ev.Reverses)
+		return AccrualResult{}, fmt.Errorf("%w: %q", ErrUnknownEvent, ev.reverses)
 	case err != nil:
 		return AccrualResult{}, fmt.Errorf("reversed event: %w", err)
 	case origReverses != nil:
-		return AccrualResult{}, fmt.Errorf("%w: %q is itself a reversal", ErrInvalidEvent, ev.Reverses)
+		return AccrualResult{}, fmt.Errorf("%w: %q is itself a reversal", ErrInvalidEvent, ev.reverses)
 	}
 	if _, err := lockAccounts(ctx, tx, accountID); err != nil {
 		return AccrualResult{}, err
@@ -58,23 +58,27 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 		debt = awarded - sumLots(taken)
 	}
 	clawed := sumLots(taken) + debt
-	j := journalTx{kind: "reversal", detail: ev.Reverses, at: ev.OccurredAt}
-	j.lots(accountID, taken, -1, "")
-	j.add(bookDebt, accountID, time.Time{}, -debt)
-	j.add(bookIssuance, 0, time.Time{}, clawed)
-	if err := debitLots(ctx, tx, accountID, taken); err != nil {
-		return AccrualResult{}, err
+	var txIDs []int64
+	if err := tx.QueryRow(ctx, txIDsQuery, 1).Scan(&txIDs); err != nil {
+		return AccrualResult{}, fmt.Errorf("tx id: %w", err)
 	}
+	j := journalTx{kind: "reversal", detail: ev.reverses, at: ev.occurredAt}
+	j.postLots(bookIssuance, accountID, taken, -1)
+	j.post(bookIssuance, accountID, time.Time{}, -debt)
+	debits := lotChanges{}
+	debits.addLots(accountID, taken, -1)
+	events := eventRows{receivedAt: now}
+	events.add(eventRow{ev: ev, accountID: accountID, awarded: clawed, txID: txIDs[0]})
+	b := &pgx.Batch{}
+	queueLotChanges(b, debits)
 	if debt > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET debt = debt + $2 WHERE id = $1`, accountID, debt); err != nil {
-			return AccrualResult{}, fmt.Errorf("record debt: %w", err)
-		}
+		b.Queue(`UPDATE accounts SET debt = debt + $2 WHERE id = $1`, accountID, debt)
 	}
-	txID, err := j.write(ctx, tx)
-	if err != nil {
+	if err := queueJournals(b, []journalTx{j}, txIDs); err != nil {
 		return AccrualResult{}, err
 	}
-	if err := insertEvent(ctx, tx, ev, "", accountID, clawed, nil, txID, now); err != nil {
+	events.queue(b)
+	if err := sendWrites(ctx, tx, b); err != nil {
 		return AccrualResult{}, err
 	}
 	return AccrualResult{AccountID: accountID, Points: clawed, Debt: debt}, nil
@@ -82,18 +86,18 @@ func (s *Store) reverseTx(ctx context.Context, tx pgx.Tx, ev Event, now time.Tim
 
 // reversedBy refuses ev if the accrual it reverses was already reversed by another event, and returns
 // the first result if ev itself did it. The caller holds the account lock.
-func reversedBy(ctx context.Context, tx pgx.Tx, ev Event) (*AccrualResult, error) {
+func reversedBy(ctx context.Context, tx pgx.Tx, ev *stagedEvent) (*AccrualResult, error) {
 	var by string
-	err := tx.QueryRow(ctx, `SELECT id FROM billing_events WHERE reverses = $1`, ev.Reverses).Scan(&by)
+	err := tx.QueryRow(ctx, `SELECT id FROM billing_events WHERE reverses = $1`, ev.reverses).Scan(&by)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("reversed by: %w", err)
-	case by == ev.ID:
-		return duplicateOf(ctx, tx, ev, "")
+	case by == ev.id:
+		return duplicateOf(ctx, tx, ev)
 	}
-	return nil, fmt.Errorf("%w: %q by %q", ErrAlreadyReversed, ev.Reverses, by)
+	return nil, fmt.Errorf("%w: %q by %q", ErrAlreadyReversed, ev.reverses, by)
 }
 
 // lotHolding locks one lot of the account and returns its points; 0 if the sweep has removed it.

@@ -33,8 +33,9 @@ type Options struct {
 	Location *time.Location // business day and month; default Europe/Moscow
 	Expiry   ExpiryPolicy
 	Now      func() time.Time // injectable clock for tests
-	// NoGiftLimits switches off the daily and monthly gift limits (benchmarks only).
-	NoGiftLimits bool
+	// GiftLimits are how often one may gift; nil means ProgrammeGiftLimits. Benchmarks and tests may
+	// set others (&GiftLimits{} sets none).
+	GiftLimits *GiftLimits
 	// OnGift runs inside the gift's transaction, so whatever it writes (a notice job) commits with the gift.
 	OnGift func(ctx context.Context, tx pgx.Tx, g GiftReceipt) error
 	// OnRedeem runs inside a new order's transaction, so its fulfilment job commits with the order.
@@ -43,11 +44,15 @@ type Options struct {
 	MaxAdjust int64
 }
 
-// Store is the ledger on Postgres. Each exported method is one business operation in one transaction.
+// Store is the ledger on Postgres. Each exported method is one business operation, and each write
+// commits in one transaction of its own unless its doc says otherwise: Gift shares a transaction with
+// the gifts submitted beside it (group commit; each gift is still all-or-nothing), and AccrueBatch,
+// ImportAccruals and Expire commit chunk by chunk.
 type Store struct {
-	pool  *pgxpool.Pool
-	opts  Options
-	gifts *giftQueue
+	pool       *pgxpool.Pool
+	opts       Options
+	giftLimits GiftLimits
+	gifts      *giftQueue
 }
 
 // NewStore returns a Store on pool.
@@ -68,7 +73,10 @@ func NewStore(pool *pgxpool.Pool, opts Options) *Store {
 	if opts.MaxAdjust <= 0 {
 		opts.MaxAdjust = DefaultMaxAdjust
 	}
-	s := &Store{pool: pool, opts: opts}
+	s := &Store{pool: pool, opts: opts, giftLimits: ProgrammeGiftLimits}
+	if opts.GiftLimits != nil {
+		s.giftLimits = *opts.GiftLimits // a copy: the caller's struct may change later
+	}
 	s.gifts = &giftQueue{store: s}
 	return s
 }

@@ -351,7 +351,7 @@ func TestSweepJobOncePerDate(t *testing.T) {
 	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'expiry_sweep'`).Scan(&jobs); err != nil || jobs != 2 {
 		t.Errorf("sweep jobs = %d, %v; want 2 (one per distinct key)", jobs, err)
 	}
-	if err := b.pool.QueryRow(ctx, `SELECT coalesce(sum(points), 0) FROM journal WHERE book = 'expiry'`).Scan(&burnt); err != nil || burnt != 150 {
+	if err := b.pool.QueryRow(ctx, `SELECT coalesce(sum(points), 0) FROM journal_entries WHERE book = 'expiry'`).Scan(&burnt); err != nil || burnt != 150 {
 		t.Errorf("points burnt = %d, %v; want 150, once", burnt, err)
 	}
 	last, ok, err := b.store.LastSweep(ctx)

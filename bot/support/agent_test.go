@@ -49,7 +49,7 @@ func TestAgentCommands(t *testing.T) {
 	a.SayInTopic(thread, "/adjust -600 обнуление")
 	e.expect(group, "sendMessage", "Корректировка −600 проведена")
 	e.expect(u.ID, "sendMessage", "We took 600\u00a0points off your account, as agreed with support. You now have 0\u00a0points.")
-	if n := e.count(`SELECT count(*) FROM journal WHERE kind = 'adjustment' AND book = 'adjustment' AND detail LIKE $1`,
+	if n := e.count(`SELECT count(DISTINCT tx_id) FROM journal_entries WHERE kind = 'adjustment' AND book = 'adjustment' AND detail LIKE $1`,
 		fmt.Sprintf("agent %d: %%", a.ID)); n != 2 {
 		t.Errorf("adjustments journalled with agent %d = %d, want 2", a.ID, n)
 	}

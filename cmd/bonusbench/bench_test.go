@@ -57,7 +57,7 @@ func TestLedgerBenchSmoke(t *testing.T) {
 			t.Errorf("%s: %v ops/s", r.Op, r.OpsPerSec)
 		}
 	}
-	for _, op := range []string{"csv_import", "http_ingest", "transfer", "redeem", "balance_read", "forecast_read", "expiry_sweep"} {
+	for _, op := range []string{"csv_copy", "csv_import", "http_ingest", "transfer", "redeem", "balance_read", "forecast_read", "expiry_sweep"} {
 		if !seen[op] {
 			t.Errorf("no result for %s in %s", op, b)
 		}

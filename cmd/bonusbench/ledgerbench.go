@@ -38,6 +38,7 @@ func runLedgerBench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.out, "out", "bench-results.json", "results file")
 	fs.BoolVar(&c.pgbench, "pgbench", true, "run pgbench tpcb-like on the same server for the ratio")
 	quick := fs.Bool("quick", false, "a small dataset and short runs, to check the tool itself")
+	importOnly := fs.Bool("import-only", false, "only the CSV import and its COPY baseline")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,12 +53,15 @@ func runLedgerBench(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	now := time.Now()
-	store := ledger.NewStore(pool, ledger.Options{NoGiftLimits: true})
+	store := ledger.NewStore(pool, ledger.Options{GiftLimits: &ledger.GiftLimits{}})
 	b := &bench{cfg: c, store: store, pool: pool, now: now, log: log}
 
 	var results []Result
 	steps := []func(context.Context) ([]Result, error){
 		b.importCSV, b.httpIngest, b.transfers, b.redemptions, b.reads, b.pgbenchTPCB, b.sweep,
+	}
+	if *importOnly {
+		steps = steps[:1]
 	}
 	for _, step := range steps {
 		rs, err := step(ctx)
@@ -264,6 +268,8 @@ func printRatio(results []Result) {
 			transfer = r.OpsPerSec
 		case "pgbench_tpcb":
 			tpcb = r.OpsPerSec
+		case "csv_import":
+			fmt.Printf("ratio import/copy: %.2f (%.2f rows written per event)\n", r.RatioToCopy, r.RowsPerOp)
 		}
 	}
 	if tpcb > 0 {

@@ -17,6 +17,9 @@ type Result struct {
 	P50ms     float64 `json:"p50_ms"`
 	P99ms     float64 `json:"p99_ms"`
 	Note      string  `json:"note,omitempty"`
+	// csv_import only: rows written per event, and its rate over csv_copy's, measured in one run.
+	RowsPerOp   float64 `json:"rows_per_op,omitempty"`
+	RatioToCopy float64 `json:"ratio_to_copy,omitempty"`
 }
 
 // latencies collects per-operation durations from many goroutines.
