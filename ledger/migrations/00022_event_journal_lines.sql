@@ -1,5 +1,5 @@
 -- +goose Up
--- An accrual that pays no debt is one journal line, issuance into its lot (00010), and its billing
+-- An accrual that pays no debt is one journal line, issuance into its lot (00021), and its billing
 -- event already holds every column of that line: tx_id, account_id, expires_on, awarded, category,
 -- occurred_at. From now on such an accrual writes its event only, marked journal_line, and the line is
 -- read from the event: a bulk import writes one row an event less. The journal's other lines move to
@@ -33,7 +33,7 @@ CREATE VIEW journal AS
     UNION ALL
     SELECT tx_id, 'accrual', 'lot', account_id, expires_on, awarded, category, occurred_at, 'issuance'
     FROM billing_events WHERE journal_line;
--- As in 00010, now over both.
+-- As in 00021, now over both.
 CREATE VIEW journal_entries AS
     SELECT tx_id, kind, book, account_id, expires_on, points, detail, at FROM journal
     UNION ALL
