@@ -30,7 +30,7 @@ const keyedGiftsQuery = `
 	FROM gifts g, LATERAL (
 		SELECT coalesce(array_agg(j.expires_on ORDER BY j.expires_on), '{}') AS dates,
 		       coalesce(array_agg(j.points ORDER BY j.expires_on), '{}') AS points
-		FROM journal_lines j WHERE j.tx_id = g.tx_id AND j.account_id = g.to_account AND j.book = 'lot') l
+		FROM journal_lines j WHERE j.tx_id = g.tx_id AND j.account_id = g.to_account AND j.book = '` + bookLot + `') l
 	WHERE g.request_key = ANY($1)`
 
 func scanKeyedGifts(rows pgx.Rows, keyed map[string]keyedGift) error {
