@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"pgregory.net/rapid"
 
@@ -292,35 +290,7 @@ func compareLedgers(t *rapid.T, single, bulk *ledger.Store, prefix string) {
 func dumpCase(t *rapid.T, pool *pgxpool.Pool, prefix string) string {
 	// $1 the case's phones, $2 the prefix of its ids.
 	accounts := `(SELECT account_id FROM phones WHERE phone LIKE $1 || '%' AND $2 <> '')`
-	queries := []string{
-		`SELECT 'account ' || min(p.phone) || ' blocked=' || a.blocked || ' debt=' || a.debt
-		 FROM accounts a JOIN phones p ON p.account_id = a.id WHERE a.id IN ` + accounts + ` GROUP BY a.id`,
-		`SELECT 'lot ' || (SELECT min(phone) FROM phones WHERE account_id = l.account_id) || ' ' || l.expires_on || ' ' || l.points
-		 FROM lots l WHERE l.account_id IN ` + accounts,
-		`SELECT 'event ' || e.id || ' ' || coalesce(e.phone, '-') || ' ' || coalesce(e.category, '-') || ' ' ||
-		        coalesce(e.amount_kopecks::text, '-') || ' ' || coalesce(e.points::text, '-') || ' ' || coalesce(e.reverses, '-') || ' ' ||
-		        e.occurred_at || ' ' || (SELECT min(phone) FROM phones WHERE account_id = e.account_id) || ' ' ||
-		        e.awarded || ' ' || coalesce(e.expires_on::text, '-') || ' at ' || e.received_at
-		 FROM billing_events e WHERE e.id LIKE $2 || '-%' OR e.account_id IN ` + accounts,
-		`SELECT 'entry ' || coalesce(e.id, 'of no event') || ' ' || j.kind || ' ' || j.book || ' ' ||
-		        (SELECT min(phone) FROM phones WHERE account_id = j.account_id) || ' ' ||
-		        coalesce(j.expires_on::text, '-') || ' ' || j.points || ' ' || coalesce(j.contra, '-') || ' ' || j.detail || ' at ' || j.at
-		 FROM journal j LEFT JOIN billing_events e ON e.tx_id = j.tx_id WHERE j.account_id IN ` + accounts,
-	}
-	var lines []string
-	for _, q := range queries {
-		rows, err := pool.Query(ctx, q, casePhones(prefix), prefix)
-		if err != nil {
-			t.Fatalf("dump: %v", err)
-		}
-		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("dump: %v", err)
-		}
-		lines = append(lines, got...)
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	return dumpLedger(t, pool, accounts, `e.id LIKE $2 || '-%' OR e.account_id IN `+accounts, casePhones(prefix), prefix)
 }
 
 // diffLines is the lines of a that b lacks.

@@ -190,23 +190,31 @@ func outcome(sum ledger.ImportSummary) string {
 // another order compare equal.
 func dump(t ledgertest.TB, pool *pgxpool.Pool) string {
 	t.Helper()
+	return dumpLedger(t, pool, `(SELECT id FROM accounts)`, `true`)
+}
+
+// dumpLedger renders as dump does the accounts in the SQL set accounts (their lots and journal) and
+// the billing events that match the condition events on e; args are the queries' parameters.
+func dumpLedger(t ledgertest.TB, pool *pgxpool.Pool, accounts, events string, args ...any) string {
+	t.Helper()
 	queries := []string{
 		`SELECT 'account ' || min(p.phone) || ' blocked=' || a.blocked || ' debt=' || a.debt
-		 FROM accounts a JOIN phones p ON p.account_id = a.id GROUP BY a.id`,
-		`SELECT 'lot ' || (SELECT min(phone) FROM phones WHERE account_id = l.account_id) || ' ' || l.expires_on || ' ' || l.points FROM lots l`,
+		 FROM accounts a JOIN phones p ON p.account_id = a.id WHERE a.id IN ` + accounts + ` GROUP BY a.id`,
+		`SELECT 'lot ' || (SELECT min(phone) FROM phones WHERE account_id = l.account_id) || ' ' || l.expires_on || ' ' || l.points
+		 FROM lots l WHERE l.account_id IN ` + accounts,
 		`SELECT 'event ' || e.id || ' ' || coalesce(e.phone, '-') || ' ' || coalesce(e.category, '-') || ' ' ||
 		        coalesce(e.amount_kopecks::text, '-') || ' ' || coalesce(e.points::text, '-') || ' ' || coalesce(e.reverses, '-') || ' ' ||
-		        e.occurred_at || ' ' || (SELECT min(phone) FROM phones WHERE account_id = e.account_id) || ' ' ||
+		        e.occurred_at || ' ' || coalesce((SELECT min(phone) FROM phones WHERE account_id = e.account_id), '-') || ' ' ||
 		        e.awarded || ' ' || coalesce(e.expires_on::text, '-') || ' at ' || e.received_at
-		 FROM billing_events e`,
+		 FROM billing_events e WHERE ` + events,
 		`SELECT 'entry ' || coalesce(e.id, 'of no event') || ' ' || j.kind || ' ' || j.book || ' ' ||
 		        coalesce((SELECT min(phone) FROM phones WHERE account_id = j.account_id), '-') || ' ' ||
 		        coalesce(j.expires_on::text, '-') || ' ' || j.points || ' ' || coalesce(j.contra, '-') || ' ' || j.detail || ' at ' || j.at
-		 FROM journal j LEFT JOIN billing_events e ON e.tx_id = j.tx_id`,
+		 FROM journal j LEFT JOIN billing_events e ON e.tx_id = j.tx_id WHERE j.account_id IN ` + accounts,
 	}
 	var lines []string
 	for _, q := range queries {
-		rows, err := pool.Query(context.Background(), q)
+		rows, err := pool.Query(context.Background(), q, args...)
 		if err != nil {
 			t.Fatalf("dump: %v", err)
 		}
