@@ -71,9 +71,10 @@ func giftAmount(s State, in Input) (State, []Output) {
 		return again("gift.amount.over_balance", "Have", s.Have)
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
+	yes, _ := confirmation(s)
 	// The sender typed the number: it is shown in full, so a typo can be seen before it costs anything.
 	return s, []Output{Say(T("gift.confirm", "Points", n, "Phone", ledger.FormatPhone(s.Recipient), "After", s.Have-n)).WithButtons(
-		Button{T("button.gift_confirm"), cb(cbGift, n, in.Nonce)}, cancelButton())}
+		Button{T("button.gift_confirm"), yes}, cancelButton())}
 }
 
 func giftConfirm(s State, c Callback) (State, []Output) {

@@ -161,3 +161,36 @@ func TestPromoCodeAndHowTo(t *testing.T) {
 	}
 	want(t, u.say("61"), "redeem.out_of_stock") // the pool had one code
 }
+
+// A typed «да» or «нет» at a confirmation does what its buttons do; other text keeps its meaning.
+func TestTypedAnswerToAConfirmation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.catalog(t)
+	sender := b.member(t, "+79161234567", 5000)
+	recipient := b.member(t, "+79161234568", 1)
+	u := b.user(t, 403)
+	u.link("+79161234567")
+
+	u.cmd("gift")
+	u.say("+79161234568")
+	want(t, u.say("100"), "gift.confirm")
+	want(t, u.say("Да!"), "gift.done")
+	if got := b.balance(t, recipient); got != 101 {
+		t.Errorf("recipient has %d after a typed «да», want 101", got)
+	}
+
+	want(t, u.say("22"), "redeem.confirm")
+	want(t, u.say("нет"), "dialog.cancelled")
+	if got := b.balance(t, sender); got != 4900 {
+		t.Errorf("sender has %d after «нет» to a redeem, want 4900 (nothing redeemed)", got)
+	}
+	want(t, u.say("да"), "unknown.hint") // nothing waits for an answer any more
+
+	want(t, u.say("22"), "redeem.confirm")
+	want(t, u.say("баланс"), "balance.text") // not an answer: the word keeps its meaning
+	want(t, u.say("yes"), "unknown.hint")    // and the confirmation is gone with it
+	if got := b.balance(t, sender); got != 4900 {
+		t.Errorf("sender has %d, want 4900 (nothing redeemed)", got)
+	}
+}

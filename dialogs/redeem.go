@@ -66,8 +66,9 @@ func itemCard(s State, in Input, from *page) (State, []Output) {
 		if from != nil {
 			cancel = Button{T("button.cancel"), cb(cbCategory, from.cat, from.page)}
 		}
+		yes, _ := confirmation(s)
 		out = Say(T("redeem.confirm", "Title", title(s, it), "Cost", it.Cost, "After", bal-it.Cost)).WithButtons(
-			Button{T("button.redeem"), cb(cbRedeem, it.Code, it.Cost, in.Nonce)}, cancel)
+			Button{T("button.redeem"), yes}, cancel)
 	}
 	out.Edit = from != nil
 	return s, []Output{out}

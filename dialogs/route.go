@@ -24,6 +24,15 @@ func Handle(s State, in Input) (State, []Output) {
 	if in.Contact != nil && s.Step == StepGiftPhone { // a contact card names the recipient
 		in.Text = in.Contact.Phone
 	}
+	if data, waiting := confirmation(s); waiting {
+		if yes, ok := answerOf(in.Text); ok { // a typed «да» or «нет» answers as the buttons on screen would
+			if !yes {
+				return runCommand(s.menu(), in, CmdCancel)
+			}
+			in.Data = data
+			return button(s, in)
+		}
+	}
 	if step, ok := textSteps[s.Step]; ok {
 		return step(s, in)
 	}
@@ -46,6 +55,20 @@ var textSteps = map[Step]func(State, Input) (State, []Output){
 	StepGiftPhone:   giftPhone,
 	StepGiftAmount:  giftAmount,
 	StepGiftConfirm: giftAmount, // a new amount replaces the one waiting for confirmation
+}
+
+// confirmation is the data of the confirm button a step waits for, made from the State, so the
+// button and a typed «да» confirm the same thing.
+func confirmation(s State) (string, bool) {
+	switch s.Step {
+	case StepGiftConfirm:
+		return cb(cbGift, s.Points, s.Nonce), true
+	case StepRedeemConfirm:
+		return cb(cbRedeem, s.Code, s.Points, s.Nonce), true
+	case StepUnlinkConfirm:
+		return cb(cbUnlink, s.Nonce), true
+	}
+	return "", false
 }
 
 // expired tells the user the dialog timed out and goes back to the menu. A command is still obeyed;
@@ -160,8 +183,8 @@ func button(s State, in Input) (State, []Output) {
 	case cbUnlinkAsk:
 		s = s.menu()
 		s.Step, s.Nonce = StepUnlinkConfirm, in.Nonce
-		return s, []Output{Say(T("unlink.confirm")).WithButtons(
-			Button{T("button.unlink"), cb(cbUnlink, in.Nonce)}, Button{T("button.cancel"), cb(cbCancel)})}
+		yes, _ := confirmation(s)
+		return s, []Output{Say(T("unlink.confirm")).WithButtons(Button{T("button.unlink"), yes}, Button{T("button.cancel"), cb(cbCancel)})}
 	case cbUnlink:
 		if s.Step != StepUnlinkConfirm || c.Args[0] != s.Nonce {
 			return stale(s)

@@ -50,6 +50,20 @@ var words = map[string]string{
 	"отмена": CmdCancel, "cancel": CmdCancel, "стоп": CmdCancel,
 }
 
+// answers are typed replies to a confirmation on screen: true says yes, false says no.
+var answers = map[string]bool{
+	"да": true, "ага": true, "угу": true, "конечно": true, "подтверждаю": true, "верно": true, "ок": true,
+	"yes": true, "yep": true, "sure": true, "ok": true, "okay": true, "confirm": true,
+	"нет": false, "не надо": false, "no": false, "nope": false,
+}
+
+// answerOf reads a typed yes or no («Да!», "ok."); ok is false for anything else.
+func answerOf(text string) (yes, ok bool) {
+	t := strings.ToLower(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(text), "!.")))
+	yes, ok = answers[t]
+	return yes, ok
+}
+
 var commandSet = func() map[string]bool {
 	m := map[string]bool{CmdStart: true, CmdSettings: true}
 	for _, c := range Commands {
