@@ -22,6 +22,9 @@ func unlinked(s State, in Input) (State, []Output) {
 	case CmdHelp:
 		return s, []Output{Say(T("link.help")).WithKeyboard(ContactKeyboard)}
 	case CmdSupport:
+		if in.Support.On { // the relay needs to know whose account it is
+			return s, []Output{Say(T("support.text"), T("support.link_first")).WithKeyboard(ContactKeyboard)}
+		}
 		return s, []Output{Say(T("support.text"))}
 	case CmdCancel, CmdStart:
 		return State{Lang: s.Lang}, []Output{Say(T("link.welcome")).WithKeyboard(ContactKeyboard)}

@@ -194,3 +194,16 @@ func TestTypedAnswerToAConfirmation(t *testing.T) {
 		t.Errorf("sender has %d, want 4900 (nothing redeemed)", got)
 	}
 }
+
+// A thank-you gets a kind answer, not «не удалось разобрать».
+func TestThanksAnsweredInKind(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	u := b.user(t, 404)
+	u.link("+79161234567")
+	for _, text := range []string{"Спасибо!", "спасибо большое", "Thanks."} {
+		want(t, u.say(text), "thanks.reply")
+	}
+	want(t, u.say("спасибо, а где каталог?"), "catalog.empty") // a sentence with thanks in it still means what it asks
+}

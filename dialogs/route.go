@@ -45,6 +45,9 @@ func Handle(s State, in Input) (State, []Output) {
 		}
 		return runCommand(s.menu(), in, cmd)
 	}
+	if isThanks(in.Text) {
+		return s.menu(), []Output{Say(T("thanks.reply")).WithKeyboard(MenuKeyboard)}
+	}
 	return s.menu(), []Output{Say(T("unknown.hint")).WithKeyboard(MenuKeyboard)}
 }
 

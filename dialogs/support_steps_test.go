@@ -1,6 +1,7 @@
 package dialogs
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -83,5 +84,25 @@ func TestSupportAfterHours(t *testing.T) {
 	_, outs = Handle(s, Input{Text: "алло", MessageID: 2, Support: next, At: now.Add(24 * time.Hour)})
 	if len(outs) != 2 || outs[1].Lines[0].ID != "support.after_hours" {
 		t.Errorf("first message of the next closed stretch = %+v, want the relay and the hours", outs)
+	}
+}
+
+// With a relay, an unlinked user is told that linking comes first and gets the contact button; without
+// one, only how to reach support.
+func TestUnlinkedSupportSaysToLinkFirst(t *testing.T) {
+	t.Parallel()
+	for _, relay := range []bool{true, false} {
+		_, out := Handle(State{}, Input{Command: "support", At: at, Support: SupportInfo{On: relay}})
+		var lines []string
+		for _, l := range out[0].Lines {
+			lines = append(lines, l.ID)
+		}
+		told := slices.Contains(lines, "support.link_first")
+		if told != relay || lines[0] != "support.text" {
+			t.Errorf("relay %v: lines %v, want support.text and the link-first line only with a relay", relay, lines)
+		}
+		if relay && out[0].Keyboard != ContactKeyboard {
+			t.Errorf("relay on: keyboard %v, want the contact keyboard", out[0].Keyboard)
+		}
 	}
 }

@@ -64,6 +64,16 @@ func answerOf(text string) (yes, ok bool) {
 	return yes, ok
 }
 
+// thanks are what people type to say thank you; the bot answers in kind rather than not understanding.
+var thanks = map[string]bool{"спасибо": true, "спс": true, "благодарю": true, "спасибо большое": true,
+	"большое спасибо": true, "thanks": true, "thank you": true, "thx": true, "ty": true}
+
+// isThanks says whether the whole of text is a thank-you («Спасибо!», "Thanks."); a sentence that only
+// contains one is left to the intents.
+func isThanks(text string) bool {
+	return thanks[strings.ToLower(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(text), "!.)")))]
+}
+
 var commandSet = func() map[string]bool {
 	m := map[string]bool{CmdStart: true, CmdSettings: true}
 	for _, c := range Commands {
