@@ -63,7 +63,7 @@ func (d *Desk) fromGroup(ctx context.Context, m *models.Message, edited bool) er
 	}
 	if thread == 0 { // General: the place to ask who sent a forwarded message
 		if m.ForwardOrigin != nil && !edited {
-			d.queueCard(ctx, thread, m.ID, m.ForwardOrigin)
+			return d.queueCard(ctx, thread, m.ID, m.ForwardOrigin)
 		}
 		return nil
 	}
