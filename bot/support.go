@@ -16,8 +16,9 @@ type Support interface {
 	// queued durably, where any replica will post it (the update may then be answered); the error
 	// says it could not be queued.
 	Relay(ctx context.Context, chat int64, r dialogs.Relay) error
-	// Agent handles what is the agents' business: every update from the support group, and a message
-	// an agent forwarded to the bot's private chat. handled is false for everything else.
+	// Agent handles what is the agents' business: every update from the support group, a message an
+	// agent forwarded to the bot's private chat, and a subscriber's edit (the copy in the topic
+	// follows it). handled is false for everything else.
 	Agent(ctx context.Context, u *models.Update) (handled bool, err error)
 }
 

@@ -28,6 +28,7 @@ import (
 // Kinds of support posts.
 const (
 	SupportPostRelay = "relay" // copy a subscriber's message into the account's topic
+	SupportPostEdit  = "edit"  // carry a subscriber's edit over to the copy in the topic
 	SupportPostNote  = "note"  // a line or card for the agents in a topic
 	SupportPostClose = "close" // a last note, then close the topic
 )

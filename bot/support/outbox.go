@@ -13,7 +13,7 @@ import (
 	"bonusbot/ledger"
 )
 
-// Posts into the support group (copies, cards, notes, closings) go through the ledger's outbox: a
+// Posts into the support group (copies and their edits, cards, notes, closings) go through the ledger's outbox: a
 // row is written while the update that caused it is handled, before Telegram is answered, so a
 // replica that dies loses nothing; the one replica holding the outbox's lock posts the rows in
 // order, each post waiting for room in the group's window, which lives in Redis so every replica
@@ -131,6 +131,12 @@ func (d *Desk) deliverPost(ctx context.Context, p ledger.SupportPost) error {
 			return fmt.Errorf("%w: %w", errBadPost, err)
 		}
 		return d.relayIn(ctx, r)
+	case ledger.SupportPostEdit:
+		var e editPost
+		if err := json.Unmarshal(p.Payload, &e); err != nil {
+			return fmt.Errorf("%w: %w", errBadPost, err)
+		}
+		return d.editIn(ctx, e)
 	case ledger.SupportPostNote, ledger.SupportPostClose:
 		var n notePost
 		if err := json.Unmarshal(p.Payload, &n); err != nil {
