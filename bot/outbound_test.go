@@ -86,3 +86,33 @@ func TestUserLimitAcrossReplicas(t *testing.T) {
 		t.Error("another user refused")
 	}
 }
+
+// The group window holds for every replica: n posts in any period, the next waits for the oldest.
+func TestGroupWindowAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb, prefix := dialogstest.Redis(t)
+	log := slog.New(slog.DiscardHandler)
+	replica := func() *Bot {
+		return &Bot{rdb: rdb, out: newOutbound(rdb, prefix+"out:{bot}:", 30, 3, log)}
+	}
+	a, b := replica(), replica()
+	const group = -100123
+	for i := range 4 {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		if d, err := r.ReserveGroupPost(ctx, group, 4, time.Hour); err != nil || d != 0 {
+			t.Fatalf("post %d of 4 an hour waits %v (%v), want 0", i+1, d, err)
+		}
+	}
+	for _, r := range []*Bot{a, b} {
+		if d, err := r.ReserveGroupPost(ctx, group, 4, time.Hour); err != nil || d < 59*time.Minute || d > time.Hour {
+			t.Errorf("the fifth post waits %v (%v), want about an hour, from either replica", d, err)
+		}
+	}
+	if d, err := a.ReserveGroupPost(ctx, group-1, 4, time.Hour); err != nil || d != 0 {
+		t.Errorf("a post into another group waits %v (%v), want 0", d, err)
+	}
+}

@@ -19,7 +19,9 @@ import (
 func (b *Bot) render(ctx context.Context, chat int64, editID int, r dialogs.Reply) error {
 	for _, o := range r.Outputs {
 		if o.Relay != nil {
-			b.relay(ctx, chat, *o.Relay)
+			if err := b.relay(ctx, chat, *o.Relay); err != nil {
+				return err
+			}
 		}
 		if len(o.Lines) == 0 {
 			continue

@@ -273,6 +273,18 @@ func (u *User) Say(text string) int {
 	return m.ID
 }
 
+// Edit edits the user's message id: m holds what it says now (text, or a caption with its media).
+func (u *User) Edit(id int, m *models.Message) {
+	now := int(time.Now().Unix())
+	m.ID, m.From, m.Chat, m.Date, m.EditDate = id, u.from(), models.Chat{ID: u.ID, Type: models.ChatTypePrivate}, now, now
+	u.s.mu.Lock()
+	if u.s.Record && u.s.pushed != nil {
+		u.s.pushed[msgKey{u.ID, id}] = m
+	}
+	u.s.mu.Unlock()
+	u.s.Push(&models.Update{EditedMessage: m})
+}
+
 func textMessage(text string) *models.Message {
 	m := &models.Message{Text: text}
 	if strings.HasPrefix(text, "/") {

@@ -13,8 +13,9 @@ import (
 	"bonusbot/ledger"
 )
 
-// Agent handles the agents' traffic (bot.Support): everything from the support group, and a
-// message a member of the group forwarded to the bot's private chat. Anything from a non-member is
+// Agent handles the agents' traffic (bot.Support): everything from the support group, a message a
+// member of the group forwarded to the bot's private chat, and a subscriber's edit of a message
+// (which the topic's copy follows). Anything from a non-member is
 // ignored: only the support team may act on accounts or write to subscribers.
 func (d *Desk) Agent(ctx context.Context, u *models.Update) (bool, error) {
 	switch {
@@ -22,6 +23,8 @@ func (d *Desk) Agent(ctx context.Context, u *models.Update) (bool, error) {
 		return true, d.fromGroup(ctx, u.Message, false)
 	case u.EditedMessage != nil && u.EditedMessage.Chat.ID == d.opts.ChatID:
 		return true, d.fromGroup(ctx, u.EditedMessage, true)
+	case u.EditedMessage != nil && u.EditedMessage.Chat.Type == models.ChatTypePrivate:
+		return d.subscriberEdited(ctx, u.EditedMessage) // a subscriber's edit: followed in the topic if it went there
 	case u.Message != nil && u.Message.Chat.Type == models.ChatTypePrivate && u.Message.ForwardOrigin != nil && u.Message.From != nil:
 		member, err := d.isMember(ctx, u.Message.From.ID)
 		if err != nil { // the subscriber's message must not wait for Telegram's answer about agents
@@ -63,7 +66,7 @@ func (d *Desk) fromGroup(ctx context.Context, m *models.Message, edited bool) er
 	}
 	if thread == 0 { // General: the place to ask who sent a forwarded message
 		if m.ForwardOrigin != nil && !edited {
-			d.queueCard(ctx, thread, m.ID, m.ForwardOrigin)
+			return d.queueCard(ctx, thread, m.ID, m.ForwardOrigin)
 		}
 		return nil
 	}

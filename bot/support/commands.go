@@ -208,18 +208,27 @@ func (d *Desk) close(ctx context.Context, account int64, thread int, agent int64
 
 // closeTopic queues a last note and the closing of the topic.
 func (d *Desk) closeTopic(ctx context.Context, account int64, thread int, note dialogs.Text) {
-	err := d.queue.push(task{name: "close", run: func(ctx context.Context) error {
-		if err := d.say(ctx, thread, 0, []dialogs.Text{note}); err != nil {
-			return err
-		}
-		return d.post(ctx, func(ctx context.Context, api *tg.Bot) error {
-			_, err := api.CloseForumTopic(ctx, &tg.CloseForumTopicParams{ChatID: d.opts.ChatID, MessageThreadID: thread})
-			return err
-		})
-	}})
-	if err != nil {
+	n := notePost{Account: account, Thread: thread, Text: d.texts.Render(agentLang, note)}
+	if err := d.queuePost(ctx, ledger.SupportPostClose, n); err != nil {
 		d.log.ErrorContext(ctx, "support: topic close not queued", "account_id", account, "err", err)
 	}
+}
+
+// closeIn posts a queued close: the note, then the topic closes. A topic deleted meanwhile has
+// nothing left to close.
+func (d *Desk) closeIn(ctx context.Context, n notePost) error {
+	err := d.sayText(ctx, n.Thread, 0, n.Text)
+	if err == nil {
+		err = d.post(ctx, func(ctx context.Context, api *tg.Bot) error {
+			_, err := api.CloseForumTopic(ctx, &tg.CloseForumTopicParams{ChatID: d.opts.ChatID, MessageThreadID: n.Thread})
+			return err
+		})
+	}
+	if isThreadGone(err) {
+		d.log.InfoContext(ctx, "support: topic to close is gone", "account_id", n.Account, "thread", n.Thread)
+		return nil
+	}
+	return err
 }
 
 // touch counts an agent's command as activity, so a conversation being worked on does not go idle.

@@ -37,18 +37,14 @@ func (d *Desk) whoSent(ctx context.Context, origin *models.MessageOrigin) ([]dia
 	return []dialogs.Text{dialogs.T("agent.forward.not_user")}, nil
 }
 
-// queueCard answers a forward in the group's General topic, as a reply to it.
-func (d *Desk) queueCard(ctx context.Context, thread, replyTo int, origin *models.MessageOrigin) {
-	err := d.queue.push(task{name: "forward card", run: func(ctx context.Context) error {
-		lines, err := d.whoSent(ctx, origin)
-		if err != nil {
-			return err
-		}
-		return d.say(ctx, thread, replyTo, lines)
-	}})
+// queueCard answers a forward in the group's General topic, as a reply to it. The card is read
+// now: it is what the agent asked about at the time.
+func (d *Desk) queueCard(ctx context.Context, thread, replyTo int, origin *models.MessageOrigin) error {
+	lines, err := d.whoSent(ctx, origin)
 	if err != nil {
-		d.log.ErrorContext(ctx, "support: forward card not queued", "err", err)
+		return err
 	}
+	return d.queuePost(ctx, ledger.SupportPostNote, notePost{Thread: thread, ReplyTo: replyTo, Text: d.texts.Say(agentLang, lines)})
 }
 
 // forwardedToBot answers a forward in the agent's private chat with the bot.

@@ -11,17 +11,23 @@ import (
 	"bonusbot/ledger"
 )
 
-// Relay queues a subscriber's message for the account's topic (bot.Support). The dialogs decided it
-// is for the agents; the chat is the subscriber's own, so a subscriber can only ever reach their
-// own account's topic.
+// Relay queues a subscriber's message for the account's topic (bot.Support), in the outbox: it
+// returns once the message is durable, so the update may be answered. The dialogs decided it is for
+// the agents; the chat is the subscriber's own, so a subscriber can only ever reach their own
+// account's topic.
 func (d *Desk) Relay(ctx context.Context, chat int64, r dialogs.Relay) error {
-	return d.queue.push(task{name: "relay", run: func(ctx context.Context) error { return d.relayIn(ctx, chat, r) }})
+	return d.queuePost(ctx, ledger.SupportPostRelay, relayPost{Chat: chat, Message: r.MessageID, Account: r.Account})
 }
 
 // relayIn copies one subscriber message into the topic: it opens a conversation if none is open
 // (the agents then get the account's card first), makes or reopens the topic as needed, and records
-// the pair so an answer finds its way back.
-func (d *Desk) relayIn(ctx context.Context, chat int64, r dialogs.Relay) error {
+// the pair so an answer finds its way back. A message already recorded was copied by a replica that
+// stopped before it could mark the post done: it is not copied twice.
+func (d *Desk) relayIn(ctx context.Context, r relayPost) error {
+	chat := r.Chat
+	if _, done, err := d.store.SupportMessageInChat(ctx, chat, r.Message); err != nil || done {
+		return err
+	}
 	conv, opened, err := d.store.OpenConversation(ctx, d.opts.ChatID, r.Account, chat)
 	if err != nil {
 		return err
@@ -33,17 +39,17 @@ func (d *Desk) relayIn(ctx context.Context, chat int64, r dialogs.Relay) error {
 	var copied int
 	err = d.inTopic(ctx, &t, func(ctx context.Context, api *tg.Bot, thread int) error {
 		id, err := api.CopyMessage(ctx, &tg.CopyMessageParams{ChatID: d.opts.ChatID, MessageThreadID: thread,
-			FromChatID: chat, MessageID: r.MessageID})
+			FromChatID: chat, MessageID: r.Message})
 		if err == nil {
 			copied = id.ID
 		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("support: copy message %d of chat %d: %w", r.MessageID, chat, err)
+		return fmt.Errorf("support: copy message %d of chat %d: %w", r.Message, chat, err)
 	}
 	return d.store.RecordSupportMessage(ctx, ledger.SupportMessage{ChatID: d.opts.ChatID, TopicMsgID: copied,
-		UserChatID: chat, UserMsgID: r.MessageID, Direction: ledger.SupportIn, AccountID: r.Account, ConversationID: conv.ID})
+		UserChatID: chat, UserMsgID: r.Message, Direction: ledger.SupportIn, AccountID: r.Account, ConversationID: conv.ID})
 }
 
 // topicFor returns the account's topic, ready for a post: made if the account has none, reopened if
@@ -143,8 +149,13 @@ func (d *Desk) inTopic(ctx context.Context, t *ledger.SupportTopic, call func(ct
 
 // say posts lines into a topic (thread 0: General), as a reply to message replyTo when it is not 0.
 func (d *Desk) say(ctx context.Context, thread, replyTo int, lines []dialogs.Text) error {
+	return d.sayText(ctx, thread, replyTo, d.texts.Say(agentLang, lines))
+}
+
+// sayText posts text into a topic (thread 0: General), as a reply to message replyTo when it is not 0.
+func (d *Desk) sayText(ctx context.Context, thread, replyTo int, text string) error {
 	return d.post(ctx, func(ctx context.Context, api *tg.Bot) error {
-		p := &tg.SendMessageParams{ChatID: d.opts.ChatID, MessageThreadID: thread, Text: d.texts.Say(agentLang, lines)}
+		p := &tg.SendMessageParams{ChatID: d.opts.ChatID, MessageThreadID: thread, Text: text}
 		if replyTo != 0 {
 			p.ReplyParameters = &models.ReplyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
 		}
@@ -153,20 +164,23 @@ func (d *Desk) say(ctx context.Context, thread, replyTo int, lines []dialogs.Tex
 	})
 }
 
-// note queues lines for a topic; the agents' answers, refusals and notices all go this way.
+// note queues lines for a topic; the agents' answers, refusals and notices all go this way. The
+// text is worded now, in the agents' language, so the outbox keeps a plain string.
 func (d *Desk) note(ctx context.Context, account int64, thread int, lines ...dialogs.Text) {
-	err := d.queue.push(task{name: "note", run: func(ctx context.Context) error {
-		if account == 0 {
-			return d.say(ctx, thread, 0, lines)
-		}
-		t := ledger.SupportTopic{ChatID: d.opts.ChatID, AccountID: account, ThreadID: thread}
-		return d.inTopic(ctx, &t, func(ctx context.Context, api *tg.Bot, thread int) error {
-			_, err := api.SendMessage(ctx, &tg.SendMessageParams{ChatID: d.opts.ChatID, MessageThreadID: thread,
-				Text: d.texts.Say(agentLang, lines)})
-			return err
-		})
-	}})
-	if err != nil {
+	n := notePost{Account: account, Thread: thread, Text: d.texts.Say(agentLang, lines)}
+	if err := d.queuePost(ctx, ledger.SupportPostNote, n); err != nil {
 		d.log.ErrorContext(ctx, "support: note not queued", "account_id", account, "err", err)
 	}
+}
+
+// noteIn posts a queued note.
+func (d *Desk) noteIn(ctx context.Context, n notePost) error {
+	if n.Account == 0 {
+		return d.sayText(ctx, n.Thread, n.ReplyTo, n.Text)
+	}
+	t := ledger.SupportTopic{ChatID: d.opts.ChatID, AccountID: n.Account, ThreadID: n.Thread}
+	return d.inTopic(ctx, &t, func(ctx context.Context, api *tg.Bot, thread int) error {
+		_, err := api.SendMessage(ctx, &tg.SendMessageParams{ChatID: d.opts.ChatID, MessageThreadID: thread, Text: n.Text})
+		return err
+	})
 }

@@ -265,3 +265,47 @@ func TestBurstKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriberEdits: a subscriber's edit of a message sent to support edits the copy in the topic
+// (its text, or a photo's caption); where the copy cannot be edited, a note under it gives the new
+// words; an edit of a message that never went to support stays between the subscriber and the bot.
+func TestSubscriberEdits(t *testing.T) {
+	t.Parallel()
+	e := setup(t, support.Options{})
+	u := e.subscriber(581, "ru", "+79161234567", 100)
+	thread := e.opening(u, "+79161234567")
+
+	m := u.Say("Баллы не пришли за март")
+	cp := e.copied(u, m, thread)
+	u.Edit(m, &models.Message{Text: "Баллы не пришли за апрель"})
+	if ed := e.expect(group, "editMessageText", "Баллы не пришли за апрель"); ed.MessageID != cp.MessageID {
+		t.Errorf("the edit changed message %d, want the copy %d", ed.MessageID, cp.MessageID)
+	}
+
+	photo := u.Send(&models.Message{Photo: []models.PhotoSize{{FileID: "p", Width: 1, Height: 1}}, Caption: "чек"})
+	pc := e.copied(u, photo, thread)
+	u.Edit(photo, &models.Message{Photo: []models.PhotoSize{{FileID: "p", Width: 1, Height: 1}}, Caption: "чек за апрель"})
+	if ed := e.expect(group, "editMessageCaption", "чек за апрель"); ed.MessageID != pc.MessageID {
+		t.Errorf("the caption edit changed message %d, want the copy %d", ed.MessageID, pc.MessageID)
+	}
+
+	e.srv.Fail("editMessageText", group, 400, 0, 1) // "message can't be edited"
+	u.Edit(m, &models.Message{Text: "Баллы не пришли за май"})
+	note := e.expect(group, "sendMessage", "Абонент изменил сообщение: Баллы не пришли за май")
+	if note.Thread != thread || !strings.Contains(note.Data["reply_parameters"], `"message_id":`+itoa(cp.MessageID)) {
+		t.Errorf("note in thread %d replying %s, want thread %d under the copy %d", note.Thread, note.Data["reply_parameters"], thread, cp.MessageID)
+	}
+
+	u.Say("/cancel")
+	e.expect(u.ID, "sendMessage", "Разговор с поддержкой завершён")
+	private := u.Say("баланс")
+	e.expect(u.ID, "sendMessage", "У вас 100\u00a0баллов.")
+	u.Edit(private, &models.Message{Text: "баланс?"})
+	u.Say("💬 Поддержка")
+	e.expect(u.ID, "sendMessage", "Вы на связи с поддержкой")
+	after := u.Say("ещё вопрос") // queued behind the edit: once it is copied, the edit was worked
+	e.copied(u, after, thread)
+	if n := len(e.srv.Calls("editMessageText")); n != 1 {
+		t.Errorf("editMessageText calls = %d, want 1: the refused one is not recorded, the private message's edit made none", n)
+	}
+}

@@ -3,8 +3,9 @@
 // subscriber's messages are copied into it (copyMessage, so no "forwarded from" leaks), and what an
 // agent writes there is copied back. Agents act on the topic's account with commands (/balance,
 // /adjust…). The records that let a restart or a second replica carry on (topics, conversations,
-// the message map, who did what) live in the ledger; posts into the group go through one ordered
-// queue under the group's rate limit; idle conversations close in a River job.
+// the message map, who did what) live in the ledger; posts into the group go through the ledger's
+// outbox, posted in order by one replica at a time under the group's rate limit (kept in Redis);
+// idle conversations close in a River job.
 package support
 
 import (
@@ -47,6 +48,10 @@ type Store interface {
 	TouchConversation(ctx context.Context, conversationID int64) error
 	SupportMessageInTopic(ctx context.Context, chatID int64, topicMsgID int) (ledger.SupportMessage, bool, error)
 	LastSubscriberMessage(ctx context.Context, chatID, accountID int64) (ledger.SupportMessage, bool, error)
+	SupportMessageInChat(ctx context.Context, userChatID int64, userMsgID int) (ledger.SupportMessage, bool, error)
+
+	QueueSupportPost(ctx context.Context, chatID int64, kind string, payload []byte) (int64, error)
+	SupportOutbox(chatID int64) *ledger.SupportOutbox
 }
 
 // Telegram is the bot's outbound path (*bot.Bot).
@@ -55,6 +60,9 @@ type Telegram interface {
 	Call(ctx context.Context, chat int64, call func(ctx context.Context, api *tg.Bot) error) error
 	// API is for calls that post nothing (getChatMember).
 	API() *tg.Bot
+	// ReserveGroupPost takes one of the n posts into chat allowed in any period per, counted for
+	// every replica, and returns 0; or it says how long until one frees.
+	ReserveGroupPost(ctx context.Context, chat int64, n int, per time.Duration) (time.Duration, error)
 }
 
 // Texts words messages (*locales.Catalog).
@@ -68,10 +76,11 @@ type Options struct {
 	ChatID        int64         // the forum supergroup (SUPPORT_CHAT_ID)
 	ShowAgentName bool          // prefix answers with the agent's first name (SUPPORT_SHOW_AGENT_NAME)
 	Idle          time.Duration // a conversation without messages this long closes itself (SUPPORT_IDLE, 24 h)
-	GroupRate     int           // posts a minute into the group: Telegram allows a bot about 20 (20)
+	GroupRate     int           // posts into the group in any GroupPer: Telegram allows a bot about 20 a minute (20)
+	GroupPer      time.Duration // the group's rate window (1 min)
 	MemberTTL     time.Duration // how long a getChatMember answer is trusted (1 min)
-	QueueSize     int           // posts waiting for the group before new ones are refused (10 000)
-	DrainTimeout  time.Duration // on shutdown, how long queued posts may still go out (10 s)
+	DrainTimeout  time.Duration // on shutdown, how long the post in hand may still take (10 s)
+	LockPoll      time.Duration // how often a replica without the outbox's lock checks whether its holder is gone (1 s)
 	MaxAdjust     int64         // the ledger's per-adjustment limit, to quote in refusals (SUPPORT_MAX_ADJUST)
 	IdleEvery     time.Duration // how often the idle sweep runs (1 min)
 }
@@ -86,8 +95,11 @@ func (o *Options) defaults() {
 	if o.MemberTTL <= 0 {
 		o.MemberTTL = time.Minute
 	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 10_000
+	if o.GroupPer <= 0 {
+		o.GroupPer = time.Minute
+	}
+	if o.LockPoll <= 0 {
+		o.LockPoll = time.Second
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Second
@@ -107,7 +119,7 @@ type Desk struct {
 	log     *slog.Logger
 	opts    Options
 	tg      Telegram
-	queue   *queue
+	local   *window // the group's window while Redis is unavailable
 	members *members
 }
 
@@ -115,19 +127,12 @@ type Desk struct {
 func New(store Store, texts Texts, log *slog.Logger, opts Options) *Desk {
 	opts.defaults()
 	return &Desk{store: store, texts: texts, log: log, opts: opts,
-		queue:   newQueue(opts.QueueSize, newWindow(opts.GroupRate, time.Minute, time.Now)),
+		local:   newWindow(opts.GroupRate, opts.GroupPer, time.Now),
 		members: &members{ttl: opts.MemberTTL, known: map[int64]memberEntry{}}}
 }
 
 // Attach gives the Desk the bot it posts through. Call it once, before Run and before River starts.
 func (d *Desk) Attach(t Telegram) { d.tg = t }
-
-// Run posts queued messages into the group, in order and within the group's rate limit, until ctx
-// ends; then it posts what is still queued for up to DrainTimeout and returns.
-func (d *Desk) Run(ctx context.Context) error {
-	d.queue.run(ctx, d.opts.DrainTimeout, d.log)
-	return nil
-}
 
 // isThreadGone says Telegram refused a post because its topic no longer exists (an admin deleted it).
 func isThreadGone(err error) bool {

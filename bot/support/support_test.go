@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,15 @@ type env struct {
 	notices *notify.Client
 	desk    *support.Desk
 	stop    func()
+
+	replicas []*replica // webhook replicas (setupReplicas); none: one bot polling
+}
+
+// replica is one webhook replica: its bot, desk and River client, whose desk stops and starts alone.
+type replica struct {
+	desk     *support.Desk
+	runDesk  func()
+	stopDesk func()
 }
 
 type tWriter struct{ t *testing.T }
@@ -49,6 +59,13 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 func setup(t *testing.T, opts support.Options) *env {
+	t.Helper()
+	return setupReplicas(t, opts, 0)
+}
+
+// setupReplicas is setup with n replicas in webhook mode behind the fake Bot API, which spreads the
+// updates over them as a load balancer would; n = 0 is one replica polling.
+func setupReplicas(t *testing.T, opts support.Options, n int) *env {
 	t.Helper()
 	clock := ledgertest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, ledgertest.Moscow))
 	store := ledgertest.NewStore(t, clock, ledger.Options{MaxAdjust: 1000})
@@ -66,7 +83,11 @@ func setup(t *testing.T, opts support.Options) *env {
 	opts.IdleEvery = cmpOr(opts.IdleEvery, time.Hour)
 	e := &env{t: t, srv: bottest.New(t), store: store, clock: clock, sms: &dialogstest.SMS{}, texts: texts, rdb: rdb, prefix: prefix,
 		log: slog.New(slog.NewTextHandler(tWriter{t}, nil)), opts: opts}
-	e.start()
+	if n > 0 {
+		e.startReplicas(n)
+	} else {
+		e.start()
+	}
 	t.Cleanup(func() { e.stop() })
 	return e
 }
@@ -116,6 +137,80 @@ func (e *env) start() {
 		defer done()
 		if err := notices.Stop(stopCtx); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// startReplicas runs n webhook replicas, each with its bot, desk and River client, on the same
+// database and Redis.
+func (e *env) startReplicas(n int) {
+	t := e.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var backends []string
+	var wait []func()
+	for i := range n {
+		engine := dialogs.NewEngine(e.store, e.store, e.sms, e.texts, e.rdb, e.log, dialogs.Options{Prefix: e.prefix,
+			Location: ledgertest.Moscow, Now: e.clock.Now, Support: dialogs.SupportOptions{Channels: []string{bot.Channel}},
+			CodeSecret: []byte("one secret for every replica, as CODE_SECRET")})
+		log := e.log.With("replica", i)
+		desk := support.New(e.store, e.texts, log, e.opts)
+		notices, err := notify.NewClient(e.store.Pool(), nil, log, desk.Jobs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := bot.New(ctx, engine, e.texts, engine, e.rdb, log, bot.Options{Token: e.srv.Token, ServerURL: e.srv.URL,
+			Prefix: e.prefix, ChatBurst: 1000, UserRate: 1000, GlobalRate: 1000, ClaimTTL: 3 * time.Second,
+			ShutdownGrace: 5 * time.Second, LeaseTTL: 3 * time.Second, Support: desk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		desk.Attach(b)
+		if err := notices.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		backends = append(backends, "http://"+ln.Addr().String()+"/telegram")
+		botDone := make(chan error, 1)
+		go func() { botDone <- b.RunWebhook(ctx, ln, "https://bot.example/telegram", "s3cret-s3cret-s3cret") }()
+		r := &replica{desk: desk, stopDesk: func() {}}
+		r.runDesk = func() {
+			deskCtx, stop := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- desk.Run(deskCtx) }()
+			r.stopDesk = func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+				r.stopDesk = func() {}
+			}
+		}
+		r.runDesk()
+		e.replicas = append(e.replicas, r)
+		wait = append(wait, func() {
+			if err := <-botDone; err != nil {
+				t.Error(err)
+			}
+			r.stopDesk()
+			stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+			defer done()
+			if err := notices.Stop(stopCtx); err != nil {
+				t.Error(err)
+			}
+		})
+		if i == 0 {
+			e.desk, e.notices = desk, notices
+		}
+	}
+	e.srv.DeliverWebhook(bottest.WebhookOptions{Backends: backends, Retry: 100 * time.Millisecond})
+	e.stop = func() {
+		cancel()
+		for _, w := range wait {
+			w()
 		}
 	}
 }

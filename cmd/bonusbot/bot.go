@@ -98,8 +98,8 @@ func (c *channels) miniApp(store *ledger.Store) *miniapp.Handler {
 // run works gift notices, the console (if asked), the support desk and Telegram (if configured) until
 // ctx ends or one of them fails. Then, side by side and each within SHUTDOWN_GRACE, Telegram stops
 // taking updates and finishes those in hand (confirming the polling offset) and River finishes the
-// jobs in hand; last, the support desk posts what both queued. Its error is the first part's that
-// failed (Bot.Run's, for a revoked token).
+// jobs in hand, and the support desk settles the post in hand (the rest stays in the outbox). Its
+// error is the first part's that failed (Bot.Run's, for a revoked token).
 func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole bool) error {
 	tgBot, err := c.newBot(ctx)
 	if err != nil {
@@ -111,9 +111,10 @@ func (c *channels) run(ctx context.Context, store *ledger.Store, withConsole boo
 	if err := c.notices.Start(jobs); err != nil {
 		return fmt.Errorf("notices: %w", err)
 	}
-	stopDesk := c.runDesk(ctx)
-	defer stopDesk() // last: Telegram's updates in hand and River's jobs may have queued posts for the group
 	g, gctx := errgroup.WithContext(ctx)
+	// The desk stops with the rest: posts for the group are rows in the outbox, so updates and jobs
+	// still in hand when it stops lose nothing; another replica (or the next start) posts them.
+	g.Go(func() error { return c.runDesk(gctx) })
 	if withConsole {
 		con, err := console.New(ctx, store, c.engine, c.texts, c.log, "", os.Stdout)
 		if err != nil {

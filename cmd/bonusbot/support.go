@@ -34,22 +34,12 @@ func (c *channels) supportOptions() dialogs.SupportOptions {
 	return o
 }
 
-// runDesk works the support group's post queue until the returned stop is called; stop waits for
-// it to finish what is queued (bounded by the desk's drain timeout).
-func (c *channels) runDesk(ctx context.Context) (stop func()) {
+// runDesk works the support group's outbox, whenever this replica holds its lock, until ctx ends;
+// it returns once the post in hand is settled (within the desk's drain timeout). What it did not
+// post stays in the outbox for the next replica to hold the lock.
+func (c *channels) runDesk(ctx context.Context) error {
 	if c.desk == nil {
-		return func() {}
+		return nil
 	}
-	deskCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := c.desk.Run(deskCtx); err != nil {
-			c.log.Error("support", "err", err)
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return c.desk.Run(ctx)
 }
