@@ -3,6 +3,8 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,7 +13,8 @@ import (
 
 // TestSupportOutbox: one handle at a time holds a group's outbox; posts come out in the order
 // queued; a failed post is skipped for good, a retried one stays at the head; closing the holder
-// hands the rest to the other; a queued post wakes a waiting holder.
+// hands the rest to the other; a queued post wakes a waiting holder; of replicas racing for the lock
+// one wins.
 func TestSupportOutbox(t *testing.T) {
 	t.Parallel()
 	f := setup(t, ledger.Options{})
@@ -98,6 +101,27 @@ func TestSupportOutbox(t *testing.T) {
 	}
 	if p := next(b); p.Kind != ledger.SupportPostClose {
 		t.Fatalf("woken by %+v, want the close", p)
+	}
+	// Eight replicas racing for a free outbox: exactly one gets it.
+	b.Close()
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for range 8 {
+		o := f.store.SupportOutbox(group)
+		t.Cleanup(o.Close)
+		wg.Go(func() {
+			ok, err := o.TryLock(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := won.Load(); n != 1 {
+		t.Errorf("TryLock by 8 at once: %d got the lock, want 1", n)
 	}
 	var failed int
 	if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM support_outbox WHERE failed_at IS NOT NULL AND last_error = '400 Bad Request'`).Scan(&failed); err != nil || failed != 1 {

@@ -110,7 +110,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch method {
 	case "getMe":
-		ok200(w, map[string]any{"id": 1, "is_bot": true, "first_name": "bonusbot", "username": "bonusbot"})
+		ok200(w, map[string]any{"id": BotID, "is_bot": true, "first_name": "bonusbot", "username": "bonusbot"})
 	case "getUpdates":
 		s.getUpdates(w, r, data)
 	case "sendMessage", "editMessageText", "editMessageCaption":

@@ -10,7 +10,7 @@ import (
 )
 
 // The forum side of the fake: a supergroup with topics (createForumTopic, closeForumTopic,
-// reopenForumTopic), copyMessage of pushed messages, getChatMember, and agents who write in topics.
+// reopenForumTopic), copyMessage of pushed messages, getChat, getChatMember, and agents who write in topics.
 // A topic deleted with DeleteTopic answers "message thread not found", as Telegram does.
 
 // GroupAnonymousBot is the user Telegram names as the sender of a message an anonymous admin sent
@@ -23,6 +23,8 @@ type msgKey struct {
 }
 
 type forum struct {
+	chats    map[int64]bool           // groups getChat knows → whether topics are on (SetGroup)
+	topics   map[msgKey]bool          // (chat, admin user id as int) → may manage topics (SetAdmin)
 	threads  map[int64]map[int]string // chat → thread → name
 	deleted  map[msgKey]bool          // (chat, thread)
 	members  map[msgKey]string        // (chat, user id as int) → status
@@ -98,11 +100,23 @@ func (s *Server) serveForum(w http.ResponseWriter, method string, chat int64, da
 		s.mu.Lock()
 		status := s.members[msgKey{chat, int(user)}]
 		s.record(Call{Method: method, ChatID: chat, Data: data, At: c.At})
+		manage := s.topics[msgKey{chat, int(user)}]
 		s.mu.Unlock()
 		if status == "" {
 			status = "left"
 		}
-		ok200(w, map[string]any{"status": status, "user": map[string]any{"id": user, "is_bot": false, "first_name": "Test"}})
+		ok200(w, map[string]any{"status": status, "user": map[string]any{"id": user, "is_bot": false, "first_name": "Test"},
+			"can_manage_topics": manage})
+	case "getChat":
+		s.mu.Lock()
+		forum, known := s.chats[chat]
+		s.record(Call{Method: method, ChatID: chat, Data: data, At: c.At})
+		s.mu.Unlock()
+		if !known {
+			reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"})
+			return true
+		}
+		ok200(w, map[string]any{"id": chat, "type": chatType(chat), "title": "Support", "is_forum": forum})
 	default:
 		return false
 	}
@@ -127,6 +141,30 @@ func (s *Server) SetMember(chat, user int64, status string) {
 		s.members = map[msgKey]string{}
 	}
 	s.members[msgKey{chat, int(user)}] = status
+}
+
+// BotID is the bot's user id, as getMe gives it.
+const BotID = 1
+
+// SetGroup makes chat a supergroup getChat knows, with topics on (a forum) or off.
+func (s *Server) SetGroup(chat int64, forum bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chats == nil {
+		s.chats = map[int64]bool{}
+	}
+	s.chats[chat] = forum
+}
+
+// SetAdmin makes user an administrator of chat, allowed to manage topics or not.
+func (s *Server) SetAdmin(chat, user int64, manageTopics bool) {
+	s.SetMember(chat, user, "administrator")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.topics == nil {
+		s.topics = map[msgKey]bool{}
+	}
+	s.topics[msgKey{chat, int(user)}] = manageTopics
 }
 
 // Topics is the name of every topic created in chat, by thread id.

@@ -86,6 +86,7 @@ func (d *Desk) work(ctx context.Context, ob *ledger.SupportOutbox) error {
 			return err
 		}
 		if !ok {
+			// A queued post wakes the wait (NOTIFY); the bound only guards against a lost wake-up.
 			if err := ob.Wait(ctx, d.opts.LockPoll*10); err != nil {
 				return err
 			}

@@ -64,7 +64,7 @@ func newChannels(ctx context.Context, cfg Config, log *slog.Logger, pool *pgxpoo
 	reader := ledger.NewStore(pool, c.storeOptions()) // the workers gift nothing: no notice hook needed
 	w := notify.NewWorker(reader, c.chats, c.sms, texts, log)
 	jobs := c.backgroundJobs(reader)
-	if c.desk = newDesk(cfg, reader, texts, log); c.desk != nil {
+	if c.desk = newDesk(ctx, cfg, reader, texts, log); c.desk != nil {
 		jobs = append(jobs, c.desk.Jobs())
 	}
 	if c.notices, err = notify.NewClient(pool, w, log, jobs...); err != nil {

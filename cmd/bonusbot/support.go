@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"bonusbot/bot"
 	"bonusbot/bot/support"
@@ -11,9 +12,10 @@ import (
 	"bonusbot/locales"
 )
 
-// newDesk is the support relay when SUPPORT_CHAT_ID is set and Telegram runs; otherwise nil, and
-// /support gives the hotline as before.
-func newDesk(cfg Config, store *ledger.Store, texts *locales.Catalog, log *slog.Logger) *support.Desk {
+// newDesk is the support relay when SUPPORT_CHAT_ID is set, Telegram runs and the group is ready
+// (a forum where the bot may manage topics, checked once here); otherwise nil, and /support gives the
+// hotline as before. A group that is not ready is logged, naming what is wrong, and the rest serves.
+func newDesk(ctx context.Context, cfg Config, store *ledger.Store, texts *locales.Catalog, log *slog.Logger) *support.Desk {
 	if cfg.Support.ChatID == 0 {
 		return nil
 	}
@@ -21,9 +23,19 @@ func newDesk(cfg Config, store *ledger.Store, texts *locales.Catalog, log *slog.
 		log.Warn("SUPPORT_CHAT_ID is set, but Telegram is off: /support gives the hotline and nothing is relayed")
 		return nil
 	}
+	checkCtx, cancel := context.WithTimeout(ctx, groupCheckTimeout)
+	defer cancel()
+	if err := support.CheckGroupWith(checkCtx, cfg.BotToken, cfg.TelegramAPIURL, cfg.Support.ChatID); err != nil {
+		log.Error("support relay off: the support group is not ready; /support gives the hotline", "err", err)
+		return nil
+	}
 	return support.New(store, texts, log, support.Options{ChatID: cfg.Support.ChatID, ShowAgentName: cfg.Support.ShowAgentName,
 		Idle: cfg.Support.Idle, MaxAdjust: cfg.Support.MaxAdjust})
 }
+
+// groupCheckTimeout bounds the start-up check of the support group: a Telegram that does not answer
+// delays the start by this much, then the relay is off until the next start.
+const groupCheckTimeout = 10 * time.Second
 
 // supportOptions tell the dialogs which channels reach human agents: Telegram, when the relay runs.
 func (c *channels) supportOptions() dialogs.SupportOptions {

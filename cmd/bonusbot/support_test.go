@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"bonusbot/bot/bottest"
 	"bonusbot/bot/console"
 	"bonusbot/dialogs/dialogstest"
 	"bonusbot/ledger"
@@ -45,30 +48,54 @@ func TestLoadSupport(t *testing.T) {
 }
 
 // TestConsoleSupport: the console reaches no agents; /support gives today's text, with or without
-// a support group.
+// a support group. The group is checked once at start-up against the fake Bot API: a forum where the
+// bot may manage topics gets a desk; anything else is logged, naming what is wrong, and gets none.
 func TestConsoleSupport(t *testing.T) {
 	t.Parallel()
-	for name, vars := range map[string]map[string]string{
-		"no support group":           nil,
-		"support group, no Telegram": {"SUPPORT_CHAT_ID": "-1001234567890"},
-		"support group with Telegram": {"SUPPORT_CHAT_ID": "-1001234567890", "TELEGRAM_BOT_TOKEN": "123:x",
-			"CODE_SECRET": "0123456789abcdef0123456789abcdef", "SMS_DEV_LOG": "true"},
+	const chat = -1001234567890
+	withTelegram := map[string]string{"SUPPORT_CHAT_ID": fmt.Sprint(chat), "CODE_SECRET": "0123456789abcdef0123456789abcdef", "SMS_DEV_LOG": "true"}
+	for name, tt := range map[string]struct {
+		vars     map[string]string
+		group    func(s *bottest.Server) // nil: no Telegram
+		wantDesk bool
+		wantLog  string // in the error logged at start-up
+	}{
+		"no support group":           {},
+		"support group, no Telegram": {vars: map[string]string{"SUPPORT_CHAT_ID": fmt.Sprint(chat)}},
+		"support group with Telegram": {vars: withTelegram, wantDesk: true,
+			group: func(s *bottest.Server) { s.SetGroup(chat, true); s.SetAdmin(chat, bottest.BotID, true) }},
+		"support group without topics": {vars: withTelegram, wantLog: "turn Topics on",
+			group: func(s *bottest.Server) { s.SetGroup(chat, false); s.SetAdmin(chat, bottest.BotID, true) }},
+		"bot not an admin": {vars: withTelegram, wantLog: "the bot is not an administrator",
+			group: func(s *bottest.Server) { s.SetGroup(chat, true); s.SetMember(chat, bottest.BotID, "member") }},
+		"bot may not manage topics": {vars: withTelegram, wantLog: "without the right to manage topics",
+			group: func(s *bottest.Server) { s.SetGroup(chat, true); s.SetAdmin(chat, bottest.BotID, false) }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
+			vars := maps.Clone(tt.vars)
+			if tt.group != nil {
+				srv := bottest.New(t)
+				tt.group(srv)
+				vars["TELEGRAM_BOT_TOKEN"], vars["TELEGRAM_API_URL"] = srv.Token, srv.URL
+			}
 			cfg, err := Load(env(vars))
 			if err != nil {
 				t.Fatal(err)
 			}
 			pool := ledgertest.NewPool(t)
 			rdb, _ := dialogstest.Redis(t)
-			ch, err := newChannels(ctx, cfg, slog.New(slog.DiscardHandler), pool, rdb)
+			var logged bytes.Buffer
+			ch, err := newChannels(ctx, cfg, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelError})), pool, rdb)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := ch.desk != nil, vars["TELEGRAM_BOT_TOKEN"] != ""; got != want {
-				t.Errorf("support desk made = %v, want %v", got, want)
+			if got := ch.desk != nil; got != tt.wantDesk {
+				t.Errorf("support desk made = %v, want %v; log:\n%s", got, tt.wantDesk, logged.String())
+			}
+			if tt.wantLog != "" && !strings.Contains(logged.String(), tt.wantLog) {
+				t.Errorf("start-up log:\n%s\nwant an error saying %q", logged.String(), tt.wantLog)
 			}
 			store := ch.attach(pool)
 			p := int64(10)
