@@ -139,6 +139,9 @@ func TestCloseAndIdle(t *testing.T) {
 	m2 := u.Say("Алло")
 	e.copied(u, m2, thread)
 	e.lastCopy(t, u, m2)
+	// The sweep River runs at start must be over first: one still running when the clock moves would
+	// have read the old time, and the sweep below would be refused as its duplicate.
+	e.waitCount(1, `SELECT count(*) FROM river_job WHERE kind = 'support_idle' AND finalized_at IS NOT NULL`)
 	e.clock.Add(25 * time.Hour)
 	if err := e.notices.Insert(context.Background(), support.IdleArgs{}); err != nil {
 		t.Fatal(err)
