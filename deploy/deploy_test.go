@@ -349,7 +349,9 @@ func TestDockerignore(t *testing.T) {
 		if strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		if gos, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.go")); len(gos) > 0 {
+		// A directory whose only Go files are tests (the module root's) builds nothing.
+		gos, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.go"))
+		if slices.ContainsFunc(gos, func(g string) bool { return !strings.HasSuffix(g, "_test.go") }) {
 			inputs = append(inputs, rel)
 		}
 		return nil

@@ -184,3 +184,25 @@ func (o *SupportOutbox) Close() {
 	}
 	o.conn, o.locked = nil, false
 }
+
+// SupportOutboxState is what the outbox holds, for the metrics: posts waiting (the oldest's time, zero
+// when none wait) and posts that failed for good.
+type SupportOutboxState struct {
+	Pending, Failed int64
+	OldestPending   time.Time
+}
+
+// SupportOutboxState reads the outbox's backlog across all support groups.
+func (s *Store) SupportOutboxState(ctx context.Context) (SupportOutboxState, error) {
+	var st SupportOutboxState
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE failed_at IS NULL), count(*) FILTER (WHERE failed_at IS NOT NULL),
+		min(created_at) FILTER (WHERE failed_at IS NULL) FROM support_outbox`).Scan(&st.Pending, &st.Failed, &oldest)
+	if err != nil {
+		return SupportOutboxState{}, fmt.Errorf("support outbox state: %w", err)
+	}
+	if oldest != nil {
+		st.OldestPending = *oldest
+	}
+	return st, nil
+}

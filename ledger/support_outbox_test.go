@@ -128,3 +128,39 @@ func TestSupportOutbox(t *testing.T) {
 		t.Fatalf("failed posts kept = %d, %v; want 1", failed, err)
 	}
 }
+
+// TestSupportOutboxState: the metrics read what waits (and since when) apart from what failed for good.
+func TestSupportOutboxState(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	st, err := f.store.SupportOutboxState(ctx)
+	if err != nil || st != (ledger.SupportOutboxState{}) {
+		t.Fatalf("empty outbox: %+v, %v; want zeros", st, err)
+	}
+	first := f.clock.Now()
+	for range 3 {
+		if _, err := f.store.QueueSupportPost(ctx, group, ledger.SupportPostNote, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(time.Minute)
+	}
+	o := f.store.SupportOutbox(group)
+	t.Cleanup(o.Close)
+	if ok, err := o.TryLock(ctx); err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	for i, settle := range []func(int64) error{func(id int64) error { return o.Failed(ctx, id, "400") }, func(id int64) error { return o.Posted(ctx, id) }} {
+		p, ok, err := o.Next(ctx)
+		if err != nil || !ok {
+			t.Fatalf("Next %d = %v, %v", i, ok, err)
+		}
+		if err := settle(p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = f.store.SupportOutboxState(ctx)
+	want := ledger.SupportOutboxState{Pending: 1, Failed: 1, OldestPending: first.Add(2 * time.Minute)}
+	if err != nil || st.Pending != want.Pending || st.Failed != want.Failed || !st.OldestPending.Equal(want.OldestPending) {
+		t.Errorf("state = %+v, %v; want %+v", st, err, want)
+	}
+}

@@ -12,7 +12,8 @@ import (
 )
 
 // metricsHandler is /metrics: the process's metrics (metrics.Registry), this server's Postgres pool,
-// and what a scrape reads from the database — River's backlog and the last daily sweep.
+// and what a scrape reads from the database — River's backlog, the last daily sweep and the support
+// outbox.
 func metricsHandler(store *ledger.Store) http.Handler {
 	pool := store.Pool()
 	return metrics.Handler(
@@ -25,11 +26,13 @@ func metricsHandler(store *ledger.Store) http.Handler {
 		metrics.Database(func(ctx context.Context) (metrics.DBState, error) {
 			queues, qerr := notify.QueueDepth(ctx, pool)
 			last, ok, lerr := store.LastSweep(ctx)
-			st := metrics.DBState{Queues: queues}
+			outbox, oerr := store.SupportOutboxState(ctx)
+			st := metrics.DBState{Queues: queues, SupportPending: outbox.Pending, SupportFailed: outbox.Failed,
+				SupportOldest: outbox.OldestPending}
 			if ok {
 				st.LastSweep = last.Finished
 			}
-			return st, errors.Join(qerr, lerr)
+			return st, errors.Join(qerr, lerr, oerr)
 		}),
 	)
 }

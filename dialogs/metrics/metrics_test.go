@@ -46,7 +46,8 @@ func TestHandler(t *testing.T) {
 	})
 	sweep := time.Date(2026, 3, 14, 21, 5, 0, 0, time.UTC)
 	db := Database(func(context.Context) (DBState, error) {
-		return DBState{Queues: []QueueCount{{"default", "available", 4}}, LastSweep: sweep}, nil
+		return DBState{Queues: []QueueCount{{"default", "available", 4}}, LastSweep: sweep, SupportPending: 3, SupportFailed: 1,
+			SupportOldest: sweep}, nil
 	})
 	SMS.WithLabelValues("sent").Inc()
 	body := scrape(t, Handler(pool, db))
@@ -57,6 +58,9 @@ func TestHandler(t *testing.T) {
 		`bonusbot_river_queue_jobs{queue="default",state="available"} 4`,
 		`bonusbot_expiry_sweep_last_success_timestamp_seconds 1.7735223e+09`,
 		`bonusbot_metrics_db_up 1`,
+		`bonusbot_support_outbox_posts{state="pending"} 3`,
+		`bonusbot_support_outbox_posts{state="failed"} 1`,
+		`bonusbot_support_outbox_oldest_pending_timestamp_seconds 1.7735223e+09`,
 		`bonusbot_sms_sends_total{outcome="sent"}`,
 		`go_goroutines`,
 		`process_start_time_seconds`,

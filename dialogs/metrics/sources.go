@@ -54,18 +54,24 @@ type QueueCount struct {
 	Jobs         int64
 }
 
-// DBState is what a scrape reads from the database: River's backlog and the last finished sweep.
-// Every replica reports the same values, so dashboards take max() across replicas.
+// DBState is what a scrape reads from the database: River's backlog, the last finished sweep and the
+// support group's outbox. Every replica reports the same values, so dashboards take max() across replicas.
 type DBState struct {
 	Queues    []QueueCount
 	LastSweep time.Time // the finish of the latest daily expiry sweep; zero: none yet
+	// The support outbox: posts waiting for the group, the oldest's time (zero: none waits), and posts
+	// that failed for good.
+	SupportPending, SupportFailed int64
+	SupportOldest                 time.Time
 }
 
 var (
-	dbUp       = prometheus.NewDesc("bonusbot_metrics_db_up", "1 if the scrape could read the database state below, else 0.", nil, nil)
-	queueJobs  = prometheus.NewDesc("bonusbot_river_queue_jobs", "River jobs not yet finished, by queue and state (available, scheduled, retryable, running).", []string{"queue", "state"}, nil)
-	lastSweep  = prometheus.NewDesc("bonusbot_expiry_sweep_last_success_timestamp_seconds", "Unix time the latest daily expiry sweep finished (0: never).", nil, nil)
-	dbDeadline = 2 * time.Second
+	dbUp          = prometheus.NewDesc("bonusbot_metrics_db_up", "1 if the scrape could read the database state below, else 0.", nil, nil)
+	queueJobs     = prometheus.NewDesc("bonusbot_river_queue_jobs", "River jobs not yet finished, by queue and state (available, scheduled, retryable, running).", []string{"queue", "state"}, nil)
+	lastSweep     = prometheus.NewDesc("bonusbot_expiry_sweep_last_success_timestamp_seconds", "Unix time the latest daily expiry sweep finished (0: never).", nil, nil)
+	supportPosts  = prometheus.NewDesc("bonusbot_support_outbox_posts", "Posts for the support group in the outbox, by state (pending: waiting; failed: refused by Telegram for good).", []string{"state"}, nil)
+	supportOldest = prometheus.NewDesc("bonusbot_support_outbox_oldest_pending_timestamp_seconds", "Unix time the oldest waiting post for the support group was queued (0: none waits).", nil, nil)
+	dbDeadline    = 2 * time.Second
 )
 
 type dbCollector struct {
@@ -82,6 +88,8 @@ func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dbUp
 	ch <- queueJobs
 	ch <- lastSweep
+	ch <- supportPosts
+	ch <- supportOldest
 }
 
 func (d dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -96,9 +104,16 @@ func (d dbCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, q := range s.Queues {
 		ch <- prometheus.MustNewConstMetric(queueJobs, prometheus.GaugeValue, float64(q.Jobs), q.Queue, q.State)
 	}
-	var ts float64
-	if !s.LastSweep.IsZero() {
-		ts = float64(s.LastSweep.UnixNano()) / 1e9
+	ch <- prometheus.MustNewConstMetric(lastSweep, prometheus.GaugeValue, unixSeconds(s.LastSweep))
+	ch <- prometheus.MustNewConstMetric(supportPosts, prometheus.GaugeValue, float64(s.SupportPending), "pending")
+	ch <- prometheus.MustNewConstMetric(supportPosts, prometheus.GaugeValue, float64(s.SupportFailed), "failed")
+	ch <- prometheus.MustNewConstMetric(supportOldest, prometheus.GaugeValue, unixSeconds(s.SupportOldest))
+}
+
+// unixSeconds is t as a Prometheus timestamp value; the zero time is 0 ("never").
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
 	}
-	ch <- prometheus.MustNewConstMetric(lastSweep, prometheus.GaugeValue, ts)
+	return float64(t.UnixNano()) / 1e9
 }
