@@ -156,16 +156,17 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	pipe := e.rdb.TxPipeline()
-	pipe.Del(ctx, e.codeKey(phone)) // a resent code starts with no wrong tries and no old fields
-	pipe.HSet(ctx, e.codeKey(phone), "hash", e.codeHash(phone, code), "user", owner(in),
-		"exp", now.Add(e.opts.CodeTTL).UnixMilli(), "tries", 0)
-	pipe.Expire(ctx, e.codeKey(phone), e.opts.CodeTTL+time.Minute)
-	pipe.Set(ctx, e.sentKey(phone), now.UnixMilli(), e.opts.ResendAfter+time.Minute)
-	pipe.Incr(ctx, daily[0].key)
-	pipe.Expire(ctx, daily[0].key, 48*time.Hour)
-	if _, err := pipe.Exec(ctx); err != nil {
+	claim, err := claimCode.Run(ctx, e.rdb, []string{e.codeKey(phone), e.sentKey(phone), daily[0].key},
+		owner(in), now.UnixMilli(), e.opts.ResendAfter.Milliseconds(), daily[0].limit, e.codeHash(phone, code),
+		e.opts.CodeTTL.Milliseconds()).Int64Slice()
+	if err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp store: %w", err)
+	}
+	switch claim[0] { // another user's ask for this phone got in between the checks above and here
+	case claimTooSoon:
+		return CodeResult{Wait: time.Duration(claim[1]) * time.Millisecond}, ErrCodeTooSoon
+	case claimDayLimit:
+		return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLimit
 	}
 	for _, d := range daily[1:] { // the user's counter, in the user's hash slot
 		pipe := e.rdb.TxPipeline()
@@ -182,6 +183,37 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 	}
 	return CodeResult{}, nil
 }
+
+// claimCode stores a new code for a phone, atomically in the phone's hash slot. sendCode's checks
+// before it read and then write, so users asking at once for one phone would each pass them, each get
+// an SMS and replace each other's code; claimCode checks again what they could race on (another
+// user's pending code, the resend pause, the phone's codes today) and writes only if all still allow.
+// KEYS: the code, the last send, the phone's count today. ARGV: owner, now and the resend pause (ms),
+// the day's limit, the code's HMAC, its TTL (ms). It returns {claimed or a refusal, the wait in ms}.
+var claimCode = redis.NewScript(`
+local now, pause, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local who = redis.call('HGET', KEYS[1], 'user')
+if who and who ~= ARGV[1] then
+	local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0') or 0
+	if exp > now then return {1, exp - now} end
+end
+local sent = tonumber(redis.call('GET', KEYS[2]) or '')
+if sent and now - sent < pause then return {1, pause - (now - sent)} end
+if (tonumber(redis.call('GET', KEYS[3]) or '0') or 0) >= tonumber(ARGV[4]) then return {2, 0} end
+redis.call('DEL', KEYS[1]) -- a resent code starts with no wrong tries and no old fields
+redis.call('HSET', KEYS[1], 'hash', ARGV[5], 'user', ARGV[1], 'exp', now + ttl, 'tries', 0)
+redis.call('PEXPIRE', KEYS[1], ttl + 60000)
+redis.call('SET', KEYS[2], now, 'PX', pause + 60000)
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], 172800)
+return {0, 0}
+`)
+
+// claimCode's answers.
+const (
+	claimTooSoon  = 1
+	claimDayLimit = 2
+)
 
 // dailyCount is a count of codes per local day that must stay under limit.
 type dailyCount struct {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +148,46 @@ func TestCodesAreKeptAsHMAC(t *testing.T) {
 			t.Errorf("field %s holds the code in clear", k)
 		}
 	}
+}
+
+// Users asking at once for a code to one phone: one gets it, the others are told to wait, and the
+// pending code stays the one its owner received (no check-then-write race replaces it).
+func TestConcurrentAsksForOnePhone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	const users = 8
+	for i := range users {
+		b.user(t, int64(240+i)).cmd("start") // each user's state and connections exist, so the asks below meet
+	}
+	replies := make([]dialogs.Reply, users)
+	errs := make([]error, users)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range users {
+		wg.Go(func() {
+			<-ready
+			id := int64(240 + i)
+			replies[i], errs[i] = b.engine.Handle(context.Background(), dialogs.Input{Channel: "telegram", UserID: id, ChatID: id,
+				LangCode: "ru", Contact: &dialogs.Contact{Phone: "+79161234567", UserID: id}})
+		})
+	}
+	close(ready)
+	wg.Wait()
+	winner := -1
+	for i, r := range replies {
+		if errs[i] != nil {
+			t.Fatalf("user %d: %v", 240+i, errs[i])
+		}
+		switch got := ids(r)[0]; {
+		case got == "code.sent" && winner < 0:
+			winner = i
+		case got != "code.too_soon":
+			t.Errorf("user %d got %s, want one code.sent and code.too_soon for the rest", 240+i, got)
+		}
+	}
+	if n := len(b.sms.Sent()); n != 1 || winner < 0 {
+		t.Fatalf("%d SMS sent (winner %d), want exactly one", n, winner)
+	}
+	want(t, b.user(t, int64(240+winner)).say(b.sms.LastCode("+79161234567")), "link.done")
 }
