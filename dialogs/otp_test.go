@@ -191,3 +191,24 @@ func TestConcurrentAsksForOnePhone(t *testing.T) {
 	}
 	want(t, b.user(t, int64(240+winner)).say(b.sms.LastCode("+79161234567")), "link.done")
 }
+
+// Per phone, from all users together, five codes an hour: a sixth user asking within the hour is
+// refused, though each user asks only once. (The hour is redis_rate's, on Redis's clock, so the
+// test's clock moves only past each code's five minutes.)
+func TestCodesPerPhonePerHour(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	for i := range 6 {
+		u := b.user(t, int64(260+i))
+		wantID := "code.sent"
+		if i == 5 {
+			wantID = "code.limit"
+		}
+		want(t, u.send(share("+79161234567", u.id)), wantID)
+		b.clock.Add(5*time.Minute + time.Second)
+	}
+	if n := len(b.sms.Sent()); n != 5 {
+		t.Errorf("%d SMS to one phone within the hour, want 5", n)
+	}
+}
