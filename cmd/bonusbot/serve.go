@@ -133,7 +133,10 @@ func openServices(ctx context.Context, cfg Config, log *slog.Logger) (*services,
 	return &services{pool: pool, rdb: rdb, ch: ch, store: ch.attach(pool)}, nil
 }
 
+// close waits for gifts still committing (their callers may have been cancelled at shutdown), then
+// closes Redis and the pool.
 func (s *services) close() {
+	s.store.Close()
 	s.rdb.Close()
 	s.pool.Close()
 }
