@@ -159,13 +159,12 @@ func parseEvent(raw json.RawMessage) (ledger.Event, error) {
 // namedID is the id of a refused event, if it has one, so billing can tell which event was refused.
 // Best effort: the id of a malformed event may come out empty, or with U+FFFD for invalid bytes.
 func namedID(raw json.RawMessage) string {
-	var named struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &named) != nil {
+	var fields map[string]json.RawMessage // keys as spelt: "ID" is not the id billing will look for
+	var id string
+	if json.Unmarshal(raw, &fields) != nil || json.Unmarshal(fields["id"], &id) != nil {
 		return ""
 	}
-	return named.ID
+	return id
 }
 
 // decodeBody reads a JSON body under MaxBodyBytes into v, whose top-level fields are fields (spelt

@@ -319,9 +319,9 @@ func TestFieldsAreSpeltExactlyOnce(t *testing.T) {
 	if got.Accepted != 1 || len(got.Rejected) != 4 {
 		t.Fatalf("batch = %+v, want good alone accepted and 4 rejected", got)
 	}
-	for _, r := range got.Rejected {
-		if r.Error != "invalid_event" {
-			t.Errorf("rejected %q = %s (%s), want invalid_event", r.ID, r.Error, r.Message)
+	for i, r := range got.Rejected {
+		if wantID := []string{"a", "c", "d", ""}[i]; r.Error != "invalid_event" || r.ID != wantID {
+			t.Errorf("rejected %q = %s (%s), want %q refused as invalid_event", r.ID, r.Error, r.Message, wantID)
 		}
 	}
 	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
