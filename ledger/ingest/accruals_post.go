@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -167,41 +166,36 @@ func namedID(raw json.RawMessage) string {
 	return id
 }
 
-// decodeBody reads a JSON body under MaxBodyBytes into v, whose top-level fields are fields (spelt
-// exactly, each once: checkFields). It returns 0 on success, else the status and a message for the
-// caller. An unknown top-level field is refused by name: a misspelt "evnts" must not look like an
-// empty batch.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, fields map[string]bool) (int, string) {
+// decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a
+// message for the caller. An unknown top-level field is refused by name: a misspelt "evnts" must not
+// look like an empty batch. (Top-level keys are matched as encoding/json does, in any case: checking
+// their spelling as checkFields does would hold the body in memory once more; each item's fields are
+// checked exactly.)
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
 	if ok, msg := isJSON(r.Header.Get("Content-Type")); !ok {
 		return http.StatusUnsupportedMediaType, msg
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", tooBig.Limit)
-	}
-	if err != nil {
-		return http.StatusBadRequest, "body not read: " + err.Error()
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("unexpected data after the JSON object")
 	}
-	if err == nil {
-		err = checkFields(body, fields) // "Events", or "events" twice, is not the list billing meant
-	}
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return 0, ""
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", tooBig.Limit)
+	default:
 		return http.StatusBadRequest, "malformed JSON: " + err.Error()
 	}
-	return 0, ""
 }
 
 // readBatch decodes a {"<field>":[…]} body into v and checks the batch's size (items reports its length
 // and whether the field was there). It answers a refused request itself and then returns false.
 func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, v any, field string, items func() (int, bool)) bool {
-	if status, msg := decodeBody(w, r, v, map[string]bool{field: true}); status != 0 {
+	if status, msg := decodeBody(w, r, v); status != 0 {
 		h.writeError(w, r, status, errorCodeFor(status), msg)
 		return false
 	}
