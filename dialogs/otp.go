@@ -209,6 +209,34 @@ redis.call('EXPIRE', KEYS[3], 172800)
 return {0, 0}
 `)
 
+// checkCode checks a code against the phone's pending one in one step, so that guesses sent at once
+// are counted one after another: read, compare, then count, done apart, would let each of a burst of
+// guesses see the tries before any was counted. A right code is spent; a wrong one counts a try, and
+// the CodeTries-th kills the code and locks its owner out of this phone. KEYS: the code, the owner's
+// lock for the phone. ARGV: owner, now (ms), the guess's HMAC, CodeTries, the lock's end (ms) and
+// TTL (ms). It returns {an answer below, tries left}.
+var checkCode = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'hash', 'user', 'exp')
+if not v[1] or v[2] ~= ARGV[1] or (tonumber(v[3]) or 0) < tonumber(ARGV[2]) then return {0, 0} end
+if v[1] == ARGV[3] then
+	redis.call('DEL', KEYS[1])
+	return {1, 0}
+end
+local left = tonumber(ARGV[4]) - redis.call('HINCRBY', KEYS[1], 'tries', 1)
+if left > 0 then return {2, left} end
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+redis.call('DEL', KEYS[1])
+return {3, 0}
+`)
+
+// checkCode's answers.
+const (
+	checkExpired = 0 // no pending code of this user's, or it expired
+	checkRight   = 1
+	checkWrong   = 2
+	checkDead    = 3 // the wrong try that killed the code
+)
+
 // claimCode's answers.
 const (
 	claimTooSoon  = 1
@@ -241,27 +269,19 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		return res, err
 	}
 	key := e.codeKey(phone)
-	v, err := e.rdb.HGetAll(ctx, key).Result()
+	res, err := checkCode.Run(ctx, e.rdb, []string{key, e.lockKey(phone, in)}, owner(in), now.UnixMilli(),
+		e.codeHash(phone, code), e.opts.CodeTries, now.Add(e.opts.LockFor).UnixMilli(), (e.opts.LockFor + time.Minute).Milliseconds(),
+	).Int64Slice()
 	if err != nil {
-		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
+		return CodeResult{}, fmt.Errorf("dialogs: otp check: %w", err)
 	}
-	exp, _ := strconv.ParseInt(v["exp"], 10, 64)
-	if len(v) == 0 || now.UnixMilli() > exp || v["user"] != owner(in) {
+	switch res[0] {
+	case checkExpired:
 		return CodeResult{}, ErrCodeExpired
-	}
-	if hmac.Equal([]byte(e.codeHash(phone, code)), []byte(v["hash"])) {
-		// Single use: of two concurrent checks of the right code only the one that deletes it wins.
-		n, err := e.rdb.Del(ctx, key).Result()
-		if err != nil {
-			return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
-		}
-		if n == 0 {
-			return CodeResult{}, ErrCodeExpired
-		}
+	case checkRight:
 		return CodeResult{}, e.linkOrAdd(ctx, s, in, phone)
 	}
-	pipe := e.rdb.Pipeline() // two hash slots (the phone's, the user's): counted in one round trip, not one MULTI
-	tries := pipe.HIncrBy(ctx, key, "tries", 1)
+	pipe := e.rdb.Pipeline() // the user's hash slot: apart from the code's
 	wrong := pipe.Incr(ctx, e.wrongKey(in))
 	pipe.Expire(ctx, e.wrongKey(in), 48*time.Hour)
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -272,16 +292,10 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		e.log.WarnContext(ctx, "user locked out of codes for the day", "channel", in.Channel, "user_id", in.UserID)
 		return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLocked
 	}
-	if left := e.opts.CodeTries - int(tries.Val()); left > 0 {
-		return CodeResult{TriesLeft: left}, ErrCodeWrong
+	if res[0] == checkWrong {
+		return CodeResult{TriesLeft: int(res[1])}, ErrCodeWrong
 	}
-	// The code dies; its owner waits LockFor before another code for this phone. Nobody else does.
-	pipe = e.rdb.TxPipeline()
-	pipe.Set(ctx, e.lockKey(phone, in), now.Add(e.opts.LockFor).UnixMilli(), e.opts.LockFor+time.Minute)
-	pipe.Del(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return CodeResult{}, fmt.Errorf("dialogs: otp lock: %w", err)
-	}
+	// The code died; its owner waits LockFor before another code for this phone. Nobody else does.
 	e.log.WarnContext(ctx, "code died after wrong tries", "phone", ledger.MaskPhone(phone), "user_id", in.UserID)
 	return CodeResult{Wait: e.opts.LockFor}, ErrCodeLocked
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -210,5 +211,45 @@ func TestCodesPerPhonePerHour(t *testing.T) {
 	}
 	if n := len(b.sms.Sent()); n != 5 {
 		t.Errorf("%d SMS to one phone within the hour, want 5", n)
+	}
+}
+
+// Wrong codes sent at once (the Mini App's requests are not serialised per user as a chat's are)
+// still get five tries at a code between them, not one each: the code dies after the fifth, later
+// guesses are not compared with it (the user's count of wrong tries today shows how many were), and
+// even the right code then fails.
+func TestConcurrentWrongCodesGetFiveTries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	vis := dialogs.Visitor{Channel: "vk", UserID: 270, ChatID: 270, LangCode: "ru"}
+	ctx := context.Background()
+	if err := b.engine.StartLink(ctx, vis, "+79161234567"); err != nil {
+		t.Fatal(err)
+	}
+	code := b.sms.LastCode("+79161234567")
+	const guesses = 15
+	errs := make([]error, guesses)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range guesses {
+		wg.Go(func() {
+			<-ready
+			_, errs[i] = b.engine.ConfirmLink(ctx, vis, fmt.Sprintf("%06d", (atoi(code)+1+i)%1_000_000))
+		})
+	}
+	close(ready)
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, dialogs.ErrCodeWrong) && !errors.Is(err, dialogs.ErrCodeLocked) && !errors.Is(err, dialogs.ErrCodeExpired) {
+			t.Errorf("guess %d: %v, want wrong, locked or expired", i, err)
+		}
+	}
+	tried, err := b.rdb.Get(ctx, b.prefix+"otp:day:2026-03-14:wrong:{vk:270}").Int()
+	if err != nil || tried > 5 {
+		t.Errorf("wrong tries counted = %d, %v; want at most 5 of the %d guesses compared with the code", tried, err, guesses)
+	}
+	if _, err := b.engine.ConfirmLink(ctx, vis, code); err == nil {
+		t.Error("the right code after five wrong ones linked, want the code dead")
 	}
 }
