@@ -340,6 +340,9 @@ func TestDockerignore(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
+		if rel == ".git" && !d.IsDir() {
+			return nil // a git worktree's .git is a file, never a build input
+		}
 		if d.IsDir() {
 			if rel == ".git" || rel == "bin" || d.Name() == "testdata" {
 				return filepath.SkipDir
