@@ -31,9 +31,7 @@ import (
 // ShutdownGrace and returns; its error is the listener's.
 func (b *Bot) RunWebhook(ctx context.Context, ln net.Listener, url, secret string) error {
 	d := newDispatcher(b.opts.MaxInFlight, b.handleOnce)
-	srv := &http.Server{Handler: b.webhookHandler(d, secret), ReadHeaderTimeout: 10 * time.Second,
-		// Requests are not cut when ctx ends: the updates in hand are answered when they are handled.
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	srv := webhookServer(ctx, b.webhookHandler(d, secret))
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var g errgroup.Group
 	g.Go(func() error { b.claims.run(background); return nil })
@@ -112,6 +110,19 @@ func (b *Bot) setWebhook(ctx context.Context, url, secret string) error {
 	b.log.Info("telegram webhook registered", "max_connections", b.opts.WebhookMaxConnections)
 	return nil
 }
+
+// webhookServer serves h on the webhook's public address. Requests are not cut when ctx ends: the
+// updates in hand are answered when they are handled. Its listener faces the internet, so a client
+// that trickles its headers or holds a keep-alive connection idle is cut off, as on HTTP_ADDR; there
+// is no ReadTimeout or WriteTimeout, since an answer waits for the update's handling.
+func webhookServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: webhookIdleTimeout,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+}
+
+// webhookIdleTimeout closes a keep-alive connection idle this long (Telegram opens a new one when it
+// needs it). Without it, an idle connection, authenticated or not, stays open for good.
+const webhookIdleTimeout = 30 * time.Second
 
 // webhookHandler takes an update from Telegram: 401 without the secret, 400 for a body that is not an
 // update, 200 once the update is handled (or was before), 503 when this replica is stopping or gave

@@ -156,16 +156,17 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	pipe := e.rdb.TxPipeline()
-	pipe.Del(ctx, e.codeKey(phone)) // a resent code starts with no wrong tries and no old fields
-	pipe.HSet(ctx, e.codeKey(phone), "hash", e.codeHash(phone, code), "user", owner(in),
-		"exp", now.Add(e.opts.CodeTTL).UnixMilli(), "tries", 0)
-	pipe.Expire(ctx, e.codeKey(phone), e.opts.CodeTTL+time.Minute)
-	pipe.Set(ctx, e.sentKey(phone), now.UnixMilli(), e.opts.ResendAfter+time.Minute)
-	pipe.Incr(ctx, daily[0].key)
-	pipe.Expire(ctx, daily[0].key, 48*time.Hour)
-	if _, err := pipe.Exec(ctx); err != nil {
+	claim, err := claimCode.Run(ctx, e.rdb, []string{e.codeKey(phone), e.sentKey(phone), daily[0].key},
+		owner(in), now.UnixMilli(), e.opts.ResendAfter.Milliseconds(), daily[0].limit, e.codeHash(phone, code),
+		e.opts.CodeTTL.Milliseconds()).Int64Slice()
+	if err != nil {
 		return CodeResult{}, fmt.Errorf("dialogs: otp store: %w", err)
+	}
+	switch claim[0] { // another user's ask for this phone got in between the checks above and here
+	case claimTooSoon:
+		return CodeResult{Wait: time.Duration(claim[1]) * time.Millisecond}, ErrCodeTooSoon
+	case claimDayLimit:
+		return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLimit
 	}
 	for _, d := range daily[1:] { // the user's counter, in the user's hash slot
 		pipe := e.rdb.TxPipeline()
@@ -182,6 +183,65 @@ func (e *Engine) sendCode(ctx context.Context, s *State, in Input, phone string)
 	}
 	return CodeResult{}, nil
 }
+
+// claimCode stores a new code for a phone, atomically in the phone's hash slot. sendCode's checks
+// before it read and then write, so users asking at once for one phone would each pass them, each get
+// an SMS and replace each other's code; claimCode checks again what they could race on (another
+// user's pending code, the resend pause, the phone's codes today) and writes only if all still allow.
+// KEYS: the code, the last send, the phone's count today. ARGV: owner, now and the resend pause (ms),
+// the day's limit, the code's HMAC, its TTL (ms). It returns {claimed or a refusal, the wait in ms}.
+var claimCode = redis.NewScript(`
+local now, pause, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local who = redis.call('HGET', KEYS[1], 'user')
+if who and who ~= ARGV[1] then
+	local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0') or 0
+	if exp > now then return {1, exp - now} end
+end
+local sent = tonumber(redis.call('GET', KEYS[2]) or '')
+if sent and now - sent < pause then return {1, pause - (now - sent)} end
+if (tonumber(redis.call('GET', KEYS[3]) or '0') or 0) >= tonumber(ARGV[4]) then return {2, 0} end
+redis.call('DEL', KEYS[1]) -- a resent code starts with no wrong tries and no old fields
+redis.call('HSET', KEYS[1], 'hash', ARGV[5], 'user', ARGV[1], 'exp', now + ttl, 'tries', 0)
+redis.call('PEXPIRE', KEYS[1], ttl + 60000)
+redis.call('SET', KEYS[2], now, 'PX', pause + 60000)
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], 172800)
+return {0, 0}
+`)
+
+// checkCode checks a code against the phone's pending one in one step, so that guesses sent at once
+// are counted one after another: read, compare, then count, done apart, would let each of a burst of
+// guesses see the tries before any was counted. A right code is spent; a wrong one counts a try, and
+// the CodeTries-th kills the code and locks its owner out of this phone. KEYS: the code, the owner's
+// lock for the phone. ARGV: owner, now (ms), the guess's HMAC, CodeTries, the lock's end (ms) and
+// TTL (ms). It returns {an answer below, tries left}.
+var checkCode = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'hash', 'user', 'exp')
+if not v[1] or v[2] ~= ARGV[1] or (tonumber(v[3]) or 0) < tonumber(ARGV[2]) then return {0, 0} end
+if v[1] == ARGV[3] then
+	redis.call('DEL', KEYS[1])
+	return {1, 0}
+end
+local left = tonumber(ARGV[4]) - redis.call('HINCRBY', KEYS[1], 'tries', 1)
+if left > 0 then return {2, left} end
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+redis.call('DEL', KEYS[1])
+return {3, 0}
+`)
+
+// checkCode's answers.
+const (
+	checkExpired = 0 // no pending code of this user's, or it expired
+	checkRight   = 1
+	checkWrong   = 2
+	checkDead    = 3 // the wrong try that killed the code
+)
+
+// claimCode's answers.
+const (
+	claimTooSoon  = 1
+	claimDayLimit = 2
+)
 
 // dailyCount is a count of codes per local day that must stay under limit.
 type dailyCount struct {
@@ -209,27 +269,19 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		return res, err
 	}
 	key := e.codeKey(phone)
-	v, err := e.rdb.HGetAll(ctx, key).Result()
+	res, err := checkCode.Run(ctx, e.rdb, []string{key, e.lockKey(phone, in)}, owner(in), now.UnixMilli(),
+		e.codeHash(phone, code), e.opts.CodeTries, now.Add(e.opts.LockFor).UnixMilli(), (e.opts.LockFor + time.Minute).Milliseconds(),
+	).Int64Slice()
 	if err != nil {
-		return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
+		return CodeResult{}, fmt.Errorf("dialogs: otp check: %w", err)
 	}
-	exp, _ := strconv.ParseInt(v["exp"], 10, 64)
-	if len(v) == 0 || now.UnixMilli() > exp || v["user"] != owner(in) {
+	switch res[0] {
+	case checkExpired:
 		return CodeResult{}, ErrCodeExpired
-	}
-	if hmac.Equal([]byte(e.codeHash(phone, code)), []byte(v["hash"])) {
-		// Single use: of two concurrent checks of the right code only the one that deletes it wins.
-		n, err := e.rdb.Del(ctx, key).Result()
-		if err != nil {
-			return CodeResult{}, fmt.Errorf("dialogs: otp: %w", err)
-		}
-		if n == 0 {
-			return CodeResult{}, ErrCodeExpired
-		}
+	case checkRight:
 		return CodeResult{}, e.linkOrAdd(ctx, s, in, phone)
 	}
-	pipe := e.rdb.Pipeline() // two hash slots (the phone's, the user's): counted in one round trip, not one MULTI
-	tries := pipe.HIncrBy(ctx, key, "tries", 1)
+	pipe := e.rdb.Pipeline() // the user's hash slot: apart from the code's
 	wrong := pipe.Incr(ctx, e.wrongKey(in))
 	pipe.Expire(ctx, e.wrongKey(in), 48*time.Hour)
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -240,16 +292,10 @@ func (e *Engine) verifyCode(ctx context.Context, s *State, in Input, phone, code
 		e.log.WarnContext(ctx, "user locked out of codes for the day", "channel", in.Channel, "user_id", in.UserID)
 		return CodeResult{Wait: e.nextLocalDay(in).Sub(now)}, ErrCodeLocked
 	}
-	if left := e.opts.CodeTries - int(tries.Val()); left > 0 {
-		return CodeResult{TriesLeft: left}, ErrCodeWrong
+	if res[0] == checkWrong {
+		return CodeResult{TriesLeft: int(res[1])}, ErrCodeWrong
 	}
-	// The code dies; its owner waits LockFor before another code for this phone. Nobody else does.
-	pipe = e.rdb.TxPipeline()
-	pipe.Set(ctx, e.lockKey(phone, in), now.Add(e.opts.LockFor).UnixMilli(), e.opts.LockFor+time.Minute)
-	pipe.Del(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return CodeResult{}, fmt.Errorf("dialogs: otp lock: %w", err)
-	}
+	// The code died; its owner waits LockFor before another code for this phone. Nobody else does.
 	e.log.WarnContext(ctx, "code died after wrong tries", "phone", ledger.MaskPhone(phone), "user_id", in.UserID)
 	return CodeResult{Wait: e.opts.LockFor}, ErrCodeLocked
 }

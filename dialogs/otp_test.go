@@ -5,8 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,5 +148,108 @@ func TestCodesAreKeptAsHMAC(t *testing.T) {
 		if v == code {
 			t.Errorf("field %s holds the code in clear", k)
 		}
+	}
+}
+
+// Users asking at once for a code to one phone: one gets it, the others are told to wait, and the
+// pending code stays the one its owner received (no check-then-write race replaces it).
+func TestConcurrentAsksForOnePhone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	const users = 8
+	for i := range users {
+		b.user(t, int64(240+i)).cmd("start") // each user's state and connections exist, so the asks below meet
+	}
+	replies := make([]dialogs.Reply, users)
+	errs := make([]error, users)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range users {
+		wg.Go(func() {
+			<-ready
+			id := int64(240 + i)
+			replies[i], errs[i] = b.engine.Handle(context.Background(), dialogs.Input{Channel: "telegram", UserID: id, ChatID: id,
+				LangCode: "ru", Contact: &dialogs.Contact{Phone: "+79161234567", UserID: id}})
+		})
+	}
+	close(ready)
+	wg.Wait()
+	winner := -1
+	for i, r := range replies {
+		if errs[i] != nil {
+			t.Fatalf("user %d: %v", 240+i, errs[i])
+		}
+		switch got := ids(r)[0]; {
+		case got == "code.sent" && winner < 0:
+			winner = i
+		case got != "code.too_soon":
+			t.Errorf("user %d got %s, want one code.sent and code.too_soon for the rest", 240+i, got)
+		}
+	}
+	if n := len(b.sms.Sent()); n != 1 || winner < 0 {
+		t.Fatalf("%d SMS sent (winner %d), want exactly one", n, winner)
+	}
+	want(t, b.user(t, int64(240+winner)).say(b.sms.LastCode("+79161234567")), "link.done")
+}
+
+// Per phone, from all users together, five codes an hour: a sixth user asking within the hour is
+// refused, though each user asks only once. (The hour is redis_rate's, on Redis's clock, so the
+// test's clock moves only past each code's five minutes.)
+func TestCodesPerPhonePerHour(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	for i := range 6 {
+		u := b.user(t, int64(260+i))
+		wantID := "code.sent"
+		if i == 5 {
+			wantID = "code.limit"
+		}
+		want(t, u.send(share("+79161234567", u.id)), wantID)
+		b.clock.Add(5*time.Minute + time.Second)
+	}
+	if n := len(b.sms.Sent()); n != 5 {
+		t.Errorf("%d SMS to one phone within the hour, want 5", n)
+	}
+}
+
+// Wrong codes sent at once (the Mini App's requests are not serialised per user as a chat's are)
+// still get five tries at a code between them, not one each: the code dies after the fifth, later
+// guesses are not compared with it (the user's count of wrong tries today shows how many were), and
+// even the right code then fails.
+func TestConcurrentWrongCodesGetFiveTries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.member(t, "+79161234567", 10)
+	vis := dialogs.Visitor{Channel: "vk", UserID: 270, ChatID: 270, LangCode: "ru"}
+	ctx := context.Background()
+	if err := b.engine.StartLink(ctx, vis, "+79161234567"); err != nil {
+		t.Fatal(err)
+	}
+	code := b.sms.LastCode("+79161234567")
+	const guesses = 15
+	errs := make([]error, guesses)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range guesses {
+		wg.Go(func() {
+			<-ready
+			_, errs[i] = b.engine.ConfirmLink(ctx, vis, fmt.Sprintf("%06d", (atoi(code)+1+i)%1_000_000))
+		})
+	}
+	close(ready)
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, dialogs.ErrCodeWrong) && !errors.Is(err, dialogs.ErrCodeLocked) && !errors.Is(err, dialogs.ErrCodeExpired) {
+			t.Errorf("guess %d: %v, want wrong, locked or expired", i, err)
+		}
+	}
+	tried, err := b.rdb.Get(ctx, b.prefix+"otp:day:2026-03-14:wrong:{vk:270}").Int()
+	if err != nil || tried > 5 {
+		t.Errorf("wrong tries counted = %d, %v; want at most 5 of the %d guesses compared with the code", tried, err, guesses)
+	}
+	if _, err := b.engine.ConfirmLink(ctx, vis, code); err == nil {
+		t.Error("the right code after five wrong ones linked, want the code dead")
 	}
 }

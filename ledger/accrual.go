@@ -75,8 +75,10 @@ const maxCachedPhones = 1_000_000
 // stageEvent applies the rules that need no database (checkEvent, ParsePhone) and normalises ev.
 // phones, if not nil, caches ParsePhone across calls: billing repeats numbers, and parsing one is slow.
 func stageEvent(ev Event, now time.Time, phones map[string]string) (stagedEvent, error) {
+	// Postgres keeps microseconds: compared with a stored event, an instant to the nanosecond would
+	// make every replay of it a conflict.
 	st := stagedEvent{id: ev.ID, category: ev.Category, reverses: ev.Reverses, amount: ev.Amount, points: ev.Points,
-		occurredAt: ev.OccurredAt}
+		occurredAt: ev.OccurredAt.Truncate(time.Microsecond)}
 	if err := checkEvent(ev, now); err != nil || ev.Reverses != "" {
 		return st, err
 	}

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -145,6 +146,46 @@ func TestAccrueIsIdempotent(t *testing.T) {
 	}
 	if got := f.balance(t, first.AccountID); got != 100 {
 		t.Errorf("balance = %d, want 100", got)
+	}
+}
+
+// TestReplayWithNanoseconds: billing_events keeps occurred_at to the microsecond, as Postgres does, so
+// an event stamped to the nanosecond must still be a duplicate when it is replayed, on every path
+// (one event, a batch, a bulk chunk), never a conflict: billing takes a conflict as final.
+func TestReplayWithNanoseconds(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	when := f.clock.Now().Add(-time.Hour + 123456789*time.Nanosecond)
+	events := []ledger.Event{
+		{ID: "one", Phone: "+79161234567", Category: "mobile", Amount: ptr(500_00), OccurredAt: when},
+		{ID: "rev", Reverses: "one", OccurredAt: when.Add(time.Nanosecond)},
+	}
+	bulk := make([]ledger.Event, 250) // over the chunk size that travels as COPY
+	for i := range bulk {
+		bulk[i] = ledger.Event{ID: fmt.Sprint("bulk-", i), Phone: "+79161234568", Category: "mobile", Amount: ptr(5_00),
+			OccurredAt: when.Add(time.Duration(i) * time.Nanosecond)}
+	}
+	for _, ev := range events {
+		if _, err := f.store.Accrue(ctx, ev); err != nil {
+			t.Fatalf("Accrue(%s) = %v", ev.ID, err)
+		}
+	}
+	if _, errs, err := f.store.AccrueBatch(ctx, bulk); err != nil || errors.Join(errs...) != nil {
+		t.Fatalf("AccrueBatch(bulk) = %v, %v", errs, err)
+	}
+	for _, ev := range events {
+		if r, err := f.store.Accrue(ctx, ev); err != nil || !r.Duplicate {
+			t.Errorf("replayed Accrue(%s) = %+v, %v; want a duplicate", ev.ID, r, err)
+		}
+	}
+	results, errs, err := f.store.AccrueBatch(ctx, append(events, bulk...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if errs[i] != nil || !r.Duplicate {
+			t.Errorf("replayed in a batch: event %d = %+v, %v; want a duplicate", i, r, errs[i])
+		}
 	}
 }
 

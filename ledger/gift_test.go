@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -271,5 +272,36 @@ func TestCheckGiftRefusesEarly(t *testing.T) {
 	f.clock.Add(24 * time.Hour)
 	if err := f.store.CheckGift(ctx, alice, bob); err != nil {
 		t.Errorf("CheckGift the next day = %v", err)
+	}
+}
+
+// TestCloseWaitsForGiftsInFlight: a gift whose caller gave up (its update was cancelled at shutdown)
+// still commits on the queue's runner, and Close returns only once it has, so serve can close the pool
+// after it without cutting that commit off.
+func TestCloseWaitsForGiftsInFlight(t *testing.T) {
+	t.Parallel()
+	f := setup(t, ledger.Options{})
+	now := f.clock.Now()
+	alice := f.accrue(t, "a1", "+79160000001", 50000, now).AccountID
+	f.accrue(t, "b1", "+79160000002", 500, now)
+	holder, err := f.store.Pool().Begin(ctx) // the runner waits for alice's account until holder ends
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, alice); err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := f.store.Gift(gone, ledger.GiftRequest{From: alice, To: "+79160000002", Points: 40, Key: "k1"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Gift by a caller that gave up = %v, want context.Canceled", err)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.store.Close()
+	var gifts int
+	if err := f.store.Pool().QueryRow(ctx, `SELECT count(*) FROM gifts`).Scan(&gifts); err != nil || gifts != 1 {
+		t.Errorf("gifts committed when Close returned = %d, %v; want 1", gifts, err)
 	}
 }

@@ -13,13 +13,14 @@ import (
 // maxGiftRunners are at work; a runner takes up to maxGiftBatch waiting gifts, applies them in one
 // transaction, hands each caller its answer, and exits once the queue is empty. So a lone gift runs at
 // once in a batch of one, gifts that arrive while a batch commits share the next commit, and an idle
-// Store has no goroutine to stop.
+// Store has no goroutine to stop; Store.Close waits for the runners at work.
 type giftQueue struct {
 	store *Store
 
 	mu      sync.Mutex
 	pending []*giftCall
 	runners int
+	running sync.WaitGroup // the runners, for Store.Close
 }
 
 type giftCall struct {
@@ -41,7 +42,7 @@ func (q *giftQueue) submit(ctx context.Context, g GiftRequest) (GiftReceipt, err
 	q.pending = append(q.pending, call)
 	if q.runners < maxGiftRunners {
 		q.runners++
-		go q.run()
+		q.running.Go(q.run)
 	}
 	q.mu.Unlock()
 	select {

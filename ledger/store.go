@@ -81,6 +81,13 @@ func NewStore(pool *pgxpool.Pool, opts Options) *Store {
 	return s
 }
 
+// Close waits until the gifts submitted so far have committed (or failed) and their queue's runners
+// have ended: a gift outlives a caller that gave up, so the owner of the pool closes it only after
+// this. Call it once nothing submits gifts any more; it takes at most the gift batches' own deadline.
+func (s *Store) Close() {
+	s.gifts.running.Wait()
+}
+
 // Pool is the store's connection pool, for readiness checks and for packages that share the database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 

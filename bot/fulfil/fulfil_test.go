@@ -323,3 +323,17 @@ func TestSweepQueuesOrdersWithoutJobs(t *testing.T) {
 		t.Errorf("order = %s, want completed by the job the sweep queued", s)
 	}
 }
+
+// A partner that wants its key in the URL's query: a failed attempt's error goes to the log and into
+// the job's row, and must not carry that key.
+func TestPartnerErrorHidesTheURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t, false)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens there any more
+	b.f.opts.URL = down.URL + "/orders?access_token=partner-key"
+	o := b.redeem(t)
+	if err := b.work(o.ID, 1); !errors.Is(err, errPartner) || strings.Contains(err.Error(), "partner-key") {
+		t.Errorf("an attempt while the partner is down = %v, want a retry without the URL's key", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -53,6 +54,10 @@ func (f *Fulfil) ask(ctx context.Context, d ledger.OrderDetails) (bool, error) {
 		req.Header.Set("Authorization", "Bearer "+f.opts.Token)
 	}
 	resp, err := f.opts.Client.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) { // the URL, which may carry the partner's key, stays out of logs and job rows
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", errPartner, err)
 	}

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"bonusbot/dialogs/metrics"
@@ -59,7 +61,7 @@ func (g *Gateway) send(ctx context.Context, to, text string) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := g.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("sms: gateway: %w", err)
+		return fmt.Errorf("sms: gateway: %w", hideURL(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drain, so the connection is reused
@@ -80,4 +82,14 @@ func (d DevLog) Send(ctx context.Context, to, text string) error {
 	d.Log.WarnContext(ctx, "dev sms (SMS_GATEWAY_URL is empty)", "to", ledger.MaskPhone(to), "text", text)
 	metrics.SMS.WithLabelValues("dev_log").Inc()
 	return nil
+}
+
+// hideURL drops the request URL from a transport error: a gateway's key may ride in its query, and
+// the error is logged.
+func hideURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +33,18 @@ func TestGateway(t *testing.T) {
 	status = http.StatusServiceUnavailable
 	if err := g.Send(context.Background(), "+79161234567", "x"); err == nil {
 		t.Error("Send after 503 = nil, want an error")
+	}
+}
+
+// A gateway that wants its key in the URL's query: a failed send is logged with its error, which must
+// not carry that key (net/http puts the whole URL, query included, in its errors).
+func TestGatewayErrorHidesTheURL(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there any more: the send fails before any answer
+	g := NewGateway(srv.URL+"/send?api_key=sms-secret", nil)
+	err := g.Send(context.Background(), "+79161234567", "x")
+	if err == nil || strings.Contains(err.Error(), "sms-secret") {
+		t.Errorf("Send to a gateway that is down = %v, want an error without the URL's key", err)
 	}
 }

@@ -342,10 +342,24 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// redactURL is raw without its secrets: the user info's password, and the value of every query
+// parameter whose name says it is one (pgx takes ?password=, gateways often want ?api_key=).
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "<unparseable>"
 	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for name := range q {
+			if secretParam.MatchString(name) {
+				q[name] = []string{"redacted"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
 	return u.Redacted()
 }
+
+// secretParam matches the names of query parameters that carry secrets.
+var secretParam = regexp.MustCompile(`(?i)pass|secret|token|key|sig|auth|credential`)

@@ -138,6 +138,33 @@ func TestConfigLogRedactsSecrets(t *testing.T) {
 	}
 }
 
+// A secret may ride in a URL's query as well as in its user info: pgx takes ?password=, and an SMS
+// gateway or a partner often wants ?api_key= or ?token=. The log keeps the rest of the URL.
+func TestConfigLogRedactsSecretsInQueries(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"DATABASE_URL":       "postgres://u@h:5432/d?sslmode=require&password=db-secret",
+		"TELEGRAM_BOT_TOKEN": "1:x", "CODE_SECRET": "code-secret-code-secret-code-secret",
+		"SMS_GATEWAY_URL": "https://sms.example/send?api_key=sms-secret&from=BONUS",
+		"FULFILMENT_URL":  "https://partner.example/orders?access_token=partner-secret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	for _, secret := range []string{"db-secret", "sms-secret", "partner-secret"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("log line leaks %q: %s", secret, buf.String())
+		}
+	}
+	for _, kept := range []string{"sslmode=require", "from=BONUS", "sms.example/send"} {
+		if !strings.Contains(buf.String(), kept) {
+			t.Errorf("log line lost %q: %s", kept, buf.String())
+		}
+	}
+}
+
 func TestExpireRefusesABadInstant(t *testing.T) {
 	t.Parallel()
 	err := run(context.Background(), []string{"expire", "--at", "yesterday"}, env(nil))

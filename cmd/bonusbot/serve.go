@@ -133,7 +133,10 @@ func openServices(ctx context.Context, cfg Config, log *slog.Logger) (*services,
 	return &services{pool: pool, rdb: rdb, ch: ch, store: ch.attach(pool)}, nil
 }
 
+// close waits for gifts still committing (their callers may have been cancelled at shutdown), then
+// closes Redis and the pool.
 func (s *services) close() {
+	s.store.Close()
 	s.rdb.Close()
 	s.pool.Close()
 }
@@ -223,6 +226,10 @@ func serveHTTP(ctx context.Context, srv *http.Server, grace time.Duration, log *
 	return serveOn(ctx, srv, ln, grace, log)
 }
 
+// answerAfterCancel is how long requests cancelled at the end of the grace period get to send their
+// answer before their connections are closed; it adds to SHUTDOWN_GRACE, within Kubernetes' 30 s.
+const answerAfterCancel = 2 * time.Second
+
 func serveOn(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log *slog.Logger) error {
 	base, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
@@ -240,8 +247,14 @@ func serveOn(ctx context.Context, srv *http.Server, ln net.Listener, grace time.
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http: requests still running after the grace period; cancelling them", "grace", grace.String())
 		cancelRequests()
-		if err := srv.Close(); err != nil {
-			log.Warn("http: close", "err", err)
+		// A cancelled request answers at once (an ingest batch: 500, safe to resend); give it the moment
+		// to, rather than leave billing a connection closed with no answer.
+		answerCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerAfterCancel)
+		defer cancel()
+		if err := srv.Shutdown(answerCtx); err != nil {
+			if err := srv.Close(); err != nil {
+				log.Warn("http: close", "err", err)
+			}
 		}
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -58,7 +58,8 @@ func TestReadyz(t *testing.T) {
 }
 
 // TestServeDrainsThenCancels: on shutdown a request in flight may finish within the grace period; one
-// that would not (a frozen database) has its context cancelled, and serving still ends cleanly.
+// that would not (a frozen database) has its context cancelled, still gets its answer to the client
+// (an ingest batch's 500, safe to resend), and serving ends cleanly.
 func TestServeDrainsThenCancels(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -81,6 +82,7 @@ func TestServeDrainsThenCancels(t *testing.T) {
 					handlerErr <- nil
 				case <-r.Context().Done():
 					handlerErr <- r.Context().Err()
+					http.Error(w, "cancelled", http.StatusInternalServerError) // as an ingest batch answers
 				}
 			})}
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -91,9 +93,11 @@ func TestServeDrainsThenCancels(t *testing.T) {
 			served := make(chan error, 1)
 			go func() { served <- serveOn(ctx, srv, ln, tt.grace, slog.New(slog.DiscardHandler)) }()
 			clientDone := make(chan struct{})
+			status := 0 // what the client got: 0 for a connection closed with no answer
 			go func() {
 				defer close(clientDone)
 				if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+					status = resp.StatusCode
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
@@ -110,6 +114,9 @@ func TestServeDrainsThenCancels(t *testing.T) {
 				t.Errorf("the request in flight ended with %v, want %v", err, tt.wantCause)
 			}
 			<-clientDone
+			if want := map[bool]int{true: http.StatusOK, false: http.StatusInternalServerError}[tt.finishes]; status != want {
+				t.Errorf("the client got %d, want %d (0: no answer)", status, want)
+			}
 		})
 	}
 }

@@ -121,6 +121,9 @@ func parseEvent(raw json.RawMessage) (ledger.Event, error) {
 		// "coll\xff-1" and "coll\xfe-1" would become one id.
 		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: not valid UTF-8", ledger.ErrInvalidEvent)
 	}
+	if err := checkFields(raw, eventFields); err != nil {
+		return ledger.Event{ID: namedID(raw)}, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
+	}
 	var in eventJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields() // a misspelt "ammount" must not silently become "no amount"
@@ -155,18 +158,19 @@ func parseEvent(raw json.RawMessage) (ledger.Event, error) {
 // namedID is the id of a refused event, if it has one, so billing can tell which event was refused.
 // Best effort: the id of a malformed event may come out empty, or with U+FFFD for invalid bytes.
 func namedID(raw json.RawMessage) string {
-	var named struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &named) != nil {
+	var fields map[string]json.RawMessage // keys as spelt: "ID" is not the id billing will look for
+	var id string
+	if json.Unmarshal(raw, &fields) != nil || json.Unmarshal(fields["id"], &id) != nil {
 		return ""
 	}
-	return named.ID
+	return id
 }
 
 // decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a
 // message for the caller. An unknown top-level field is refused by name: a misspelt "evnts" must not
-// look like an empty batch.
+// look like an empty batch. (Top-level keys are matched as encoding/json does, in any case: checking
+// their spelling as checkFields does would hold the body in memory once more; each item's fields are
+// checked exactly.)
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
 	if ok, msg := isJSON(r.Header.Get("Content-Type")); !ok {
 		return http.StatusUnsupportedMediaType, msg

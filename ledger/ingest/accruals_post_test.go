@@ -301,3 +301,36 @@ func TestAccrualsRefuseEventsAlone(t *testing.T) {
 	}
 	ledgertest.CheckInvariants(t, b.store.Pool())
 }
+
+// TestFieldsAreSpeltExactlyOnce: encoding/json alone matches a key in any case and lets a repeated
+// key's last value win, so {"id":"a","ID":"b"} would be stored as event "b", and of two amounts billing
+// and the ledger could each read another. An item that spells a field otherwise, or gives it twice,
+// is refused; so is an item that is not an object.
+func TestFieldsAreSpeltExactlyOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	at := `"occurred_at":"2026-03-01T10:00:00Z"`
+	got := b.accrue(t, `{"events":[
+		{"id":"a","ID":"b","phone":"+79161234567","category":"mobile","amount":"1.00",`+at+`},
+		{"id":"c","phone":"+79161234567","category":"mobile","amount":"1.00","amount":"9000.00",`+at+`},
+		{"id":"d","phone":"+79161234567","category":"mobile","Amount":"9000.00",`+at+`},
+		null,
+		{"id":"good","phone":"+79161234567","category":"mobile","amount":"500.00",`+at+`}]}`)
+	if got.Accepted != 1 || len(got.Rejected) != 4 {
+		t.Fatalf("batch = %+v, want good alone accepted and 4 rejected", got)
+	}
+	for i, r := range got.Rejected {
+		if wantID := []string{"a", "c", "d", ""}[i]; r.Error != "invalid_event" || r.ID != wantID {
+			t.Errorf("rejected %q = %s (%s), want %q refused as invalid_event", r.ID, r.Error, r.Message, wantID)
+		}
+	}
+	if bal := balanceOf(t, b, "+79161234567"); bal != 100 {
+		t.Errorf("balance = %d, want 100 (good alone)", bal)
+	}
+	status, text := b.post(t, "/api/v1/subscribers", `{"subscribers":[
+		{"phone":"+79160000001","Account_Of":"+79161234567"}, null, {"phone":"+79160000002","phone":"+79160000003"}]}`)
+	if status != http.StatusOK || strings.Count(text, `"invalid_event"`) != 3 {
+		t.Errorf("POST subscribers = %d %s, want 3 items refused as invalid_event", status, text)
+	}
+	ledgertest.CheckInvariants(t, b.store.Pool())
+}

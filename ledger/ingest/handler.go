@@ -82,7 +82,33 @@ func New(l Ledger, token string, log *slog.Logger, opts Options) *Handler {
 	h.mux.HandleFunc("GET /api/v1/accounts/{phone}", h.single(h.getAccount))
 	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/block", h.single(h.blockAccount))
 	h.mux.HandleFunc("POST /api/v1/accounts/{phone}/unblock", h.single(h.unblockAccount))
+	h.mux.HandleFunc(routeNone, h.unknownRoute)
 	return h
+}
+
+// routeNone takes every request the routes above do not, so that it too is answered in JSON.
+const routeNone = "/api/v1/"
+
+// unknownRoute answers a request no route takes: 405 with Allow when the path is served with other
+// methods, else 404; in JSON, as every answer of the API is, not the mux's plain text.
+func (h *Handler) unknownRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != routeNone {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.writeError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not served here")
+		return
+	}
+	h.writeError(w, r, http.StatusNotFound, "not_found", "no such endpoint")
 }
 
 // batch runs next in a free slot, under BatchTimeout, or answers 503 with Retry-After when every slot

@@ -364,3 +364,39 @@ func TestDeadlines(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownRoutes: a path or method the API does not serve is answered in JSON like everything
+// else, 405 with Allow for a known path, 404 otherwise, never the mux's plain text.
+func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{http.MethodGet, "/api/v1/accruals", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodDelete, "/api/v1/accounts/%2B79161234567", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodGet, "/api/v1/accounts/%2B79161234567/block", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodPost, "/api/v1/accrual", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/api/v1/", http.StatusNotFound, "not_found", ""},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, b.srv.URL+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error, Message string }
+		decodeErr := json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || decodeErr != nil || e.Error != tt.code || resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s = %d %+v (Allow %q, %v), want %d %s (Allow %q)", tt.method, tt.path, resp.StatusCode, e,
+				resp.Header.Get("Allow"), decodeErr, tt.status, tt.code, tt.allow)
+		}
+	}
+}

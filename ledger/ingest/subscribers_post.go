@@ -78,6 +78,13 @@ func parseSubscriber(raw json.RawMessage) (subscriberJSON, error) {
 	if !utf8.Valid(raw) {
 		return sub, fmt.Errorf("%w: not valid UTF-8", ledger.ErrInvalidEvent)
 	}
+	if err := checkFields(raw, subscriberFields); err != nil {
+		var named subscriberJSON // best effort, to name the refused item by its phone
+		if json.Unmarshal(raw, &named) == nil {
+			sub.Phone = named.Phone
+		}
+		return sub, fmt.Errorf("%w: %v", ledger.ErrInvalidEvent, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sub); err != nil {
