@@ -30,10 +30,9 @@ func TestReplicasShareTheOutbox(t *testing.T) {
 		}
 	}
 	a, b := e.replicas[0], e.replicas[1]
-	got := map[int64][]int{}
-	threads := map[int]int64{}
+	copies := newCopyLog()
 	posts := 0
-	for len(got[us[0].ID])+len(got[us[1].ID]) < 2*n {
+	for copies.count < 2*n {
 		c := e.srv.Next(t, group)
 		posts++
 		// The k-th post can come no earlier than (k-1)/window whole windows after the first: the
@@ -49,25 +48,9 @@ func TestReplicasShareTheOutbox(t *testing.T) {
 			a.runDesk()
 			b.stopDesk()
 		}
-		switch c.Method {
-		case "createForumTopic", "sendMessage":
-			continue
-		case "copyMessage":
-			from := c.Source.Chat.ID
-			if prev, ok := threads[c.Thread]; ok && prev != from {
-				t.Fatalf("thread %d has messages of %d and %d", c.Thread, prev, from)
-			}
-			threads[c.Thread] = from
-			got[from] = append(got[from], c.Source.ID)
-		default:
-			t.Fatalf("unexpected %s", c.Method)
-		}
+		copies.see(t, c)
 	}
-	for _, u := range us {
-		if a, b := itoas(got[u.ID]), itoas(sent[u.ID]); a != b {
-			t.Errorf("copies of %d in order %s, want %s exactly once", u.ID, a, b)
-		}
-	}
+	copies.check(t, sent)
 	e.waitCount(2*n, `SELECT count(*) FROM support_messages WHERE direction = 'in'`)
 	e.waitCount(0, `SELECT count(*) FROM support_outbox`)
 	if c := len(e.srv.Calls("copyMessage")); c != 2*n {
