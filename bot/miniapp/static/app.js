@@ -207,6 +207,17 @@
     view(hero, el('div', { class: 'tiles' },
       tile('forecast', forecastScreen), tile('catalog', catalogScreen), tile('gift', giftScreen),
       tile('history', historyScreen), tile('settings', settingsScreen)));
+    fit($('#balance'));
+  }
+
+  // fit shrinks a line that must not wrap (a number with its word, «16 329 баллов») until it fits its
+  // box: on a 320 px phone a big balance is wider than the card at the hero's size.
+  function fit(e) {
+    let size = parseFloat(getComputedStyle(e).fontSize);
+    while (e.scrollWidth > e.clientWidth && size > 16) {
+      size -= 1;
+      e.style.fontSize = size + 'px';
+    }
   }
 
   async function forecastScreen() {
@@ -221,17 +232,21 @@
     if (!f.total) {
       view(el('div', { class: 'card center' }, el('p', {}, S['app.forecast.none'])));
     } else {
-      view(el('div', { class: 'card' }, el('div', { class: 'hint' }, S['app.forecast.title']), chart(f.months),
-        el('div', { class: 'total' }, f.total_text), el('div', { class: 'hint' }, S['app.forecast.hint'])));
+      const title = el('div', { class: 'hint' }, S['app.forecast.title']);
+      const card = el('div', { class: 'card' }, title,
+        el('div', { class: 'total' }, f.total_text), el('div', { class: 'hint' }, S['app.forecast.hint']));
+      view(card);
+      title.after(chart(f.months, title.clientWidth));
     }
     setMain(S['menu.catalog'], () => show(catalogScreen));
   }
 
   // chart draws what burns each month as horizontal bars with the number at each bar's end: twelve
-  // rows stay readable on a 320 px screen, where twelve columns would not fit their numbers.
-  function chart(months) {
+  // rows stay readable on a 320 px screen, where twelve columns would not fit their numbers. It is
+  // drawn as wide as the space it gets (width CSS pixels), so its 13 px numbers are never scaled down.
+  function chart(months, width) {
     const ns = 'http://www.w3.org/2000/svg';
-    const W = 320, row = 28, labelW = 40, numW = 64, barW = W - labelW - numW;
+    const W = Math.max(width || 0, 240), row = 28, labelW = 40, numW = 64, barW = W - labelW - numW;
     const max = Math.max(...months.map((m) => m.points), 1);
     const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${months.length * row}`);
@@ -249,7 +264,7 @@
       add('text', { x: 0, y: y + 18, class: 'month' }, m.label);
       add('rect', { x: labelW, y: y + 7, width: barW, height: 14, rx: 4, class: 'track' });
       if (w) add('rect', { x: labelW, y: y + 7, width: w, height: 14, rx: 4, class: 'bar', 'data-month': m.month });
-      add('text', { x: labelW + w + 6, y: y + 18, class: 'num' }, m.points ? m.points_text : '');
+      add('text', { x: labelW + w + 6, y: y + 18, class: m.points ? 'num' : 'num zero' }, m.points_text); // «0»: nothing burns, not missing data
     });
     return svg;
   }

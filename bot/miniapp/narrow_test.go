@@ -1,0 +1,93 @@
+package miniapp
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"bonusbot/bot/miniapp/miniapptest"
+	"bonusbot/ledger"
+)
+
+// overflowJS lists what sticks out on the screen: an element whose right edge passes the window's, or
+// whose text is wider than its box (clipped or spilling over its neighbour). The category chips are a
+// row that scrolls sideways by design.
+const overflowJS = `[...document.querySelectorAll('#bar *, #view *, #actions *')].filter((e) => {
+	if (e.closest('.chips') || e.getClientRects().length === 0) return false;
+	const r = e.getBoundingClientRect();
+	return r.right > innerWidth + 0.5 || r.left < -0.5 || (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1);
+}).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.getAttribute('class') ? '.' + e.getAttribute('class') : '') + ' ' + JSON.stringify(e.textContent.slice(0, 30)))`
+
+// chartJS is the smallest size, in CSS pixels, a number on the forecast chart is drawn at, and the
+// numbers that do not end inside the chart.
+const chartJS = `(() => {
+	const svg = document.querySelector('svg.chart');
+	const box = svg.getBoundingClientRect();
+	const scale = box.width / svg.viewBox.baseVal.width;
+	const nums = [...svg.querySelectorAll('text.num')];
+	return {
+		px: Math.min(...nums.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale)),
+		out: nums.filter((t) => t.getBoundingClientRect().right > box.right + 0.5).map((t) => t.textContent),
+	};
+})()`
+
+// TestPageFitsANarrowScreen opens the page on a 320 px phone in the dark theme, with a five-digit
+// balance and a forecast whose biggest month has a five-digit number: nothing may be clipped or stick
+// out, and the chart's numbers are drawn at 12 px or more.
+func TestPageFitsANarrowScreen(t *testing.T) {
+	t.Parallel()
+	if _, err := miniapptest.Chromium(); err != nil {
+		t.Skipf("no browser on this machine, so the page is not tried in one: %v", err)
+	}
+	f := setup(t, Options{})
+	f.member(t, 501, "+79160000001", 5_712)
+	for i, pts := range []int64{10_617, 418} { // burn in January and February
+		if _, err := f.store.Accrue(ctx, ledger.Event{ID: fmt.Sprint("old-", i), Phone: "+79160000001", Category: "mobile",
+			Amount: ptr(pts * 500), OccurredAt: f.clock.Now().AddDate(0, -11+i, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg := &miniapptest.Telegram{ColorScheme: "dark",
+		InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
+	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	tab, stop := context.WithTimeout(tab, 90*time.Second)
+	defer stop()
+
+	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "16\u00a0747\u00a0баллов")
+	noOverflow(t, tab, "balance")
+	run(t, tab, "forecast", chromedp.Click(`[data-go="forecast"]`), chromedp.WaitVisible(`svg.chart rect.bar[data-month="2027-01"]`))
+	noOverflow(t, tab, "forecast")
+	type chartFit struct {
+		PX  float64  `json:"px"`
+		Out []string `json:"out"`
+	}
+	fit, err := chromedp.Run(tab, chromedp.Evaluate[chartFit](chartJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit.PX < 12 || len(fit.Out) > 0 {
+		t.Errorf("chart numbers drawn at %.1f px (want 12 or more), %q end outside the chart", fit.PX, fit.Out)
+	}
+	run(t, tab, "gift", chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="gift"]`), chromedp.Click(`[data-go="gift"]`),
+		chromedp.WaitVisible("#gift-phone"))
+	noOverflow(t, tab, "gift")
+}
+
+func noOverflow(t *testing.T, tab context.Context, screen string) {
+	t.Helper()
+	out, err := chromedp.Run(tab, chromedp.Evaluate[[]string](overflowJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 0 {
+		t.Errorf("%s at 320 px: %q stick out or are clipped", screen, out)
+	}
+}
