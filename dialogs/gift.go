@@ -58,17 +58,9 @@ func giftRecipient(s State, in Input) (State, []Output) {
 func giftMax(s State) int64 { return min(s.Have, ledger.MaxGift) }
 
 func giftAmount(s State, in Input) (State, []Output) {
-	n, verdict := parseAmount(in.Text, s.Lang)
-	again := func(id string, kv ...any) (State, []Output) {
-		return s, []Output{prompt(T(id, append(kv, "Max", giftMax(s))...))}
-	}
-	switch {
-	case verdict != "":
-		return again(verdict)
-	case n > ledger.MaxGift: // early, friendly answers; the ledger checks again in its transaction
-		return again("gift.amount.too_big", "Cap", int64(ledger.MaxGift))
-	case n > s.Have:
-		return again("gift.amount.over_balance", "Have", s.Have)
+	n, no := amountAnswer(in.Text, s.Lang, s.Have)
+	if no != nil {
+		return s, []Output{prompt(no.Lines...)}
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
 	// The sender typed the number: it is shown in full, so a typo can be seen before it costs anything.
@@ -93,6 +85,27 @@ func giftDone(s State, in Input) (State, []Output) {
 	g := r.Receipt
 	return s, []Output{Say(T("gift.done", "Points", g.Points, "Phone", ledger.FormatPhone(g.ToPhone), "Balance", g.Balance)).
 		WithKeyboard(MenuKeyboard)}
+}
+
+// amountAnswer is the amount step's verdict on text typed by a sender who has `have` points: the
+// points to confirm, or the refusal with the words the step answers (each stating the real range).
+// The refusal is ledger.ErrGiftAmount, or ledger.ErrInsufficientPoints beyond the balance. These are
+// early, friendly answers; the ledger checks again in its transaction.
+func amountAnswer(text, lang string, have int64) (int64, *ChatRefusal) {
+	limit := min(have, ledger.MaxGift) // as giftMax
+	no := func(err error, id string, kv ...any) (int64, *ChatRefusal) {
+		return 0, &ChatRefusal{Err: err, Lines: []Text{T(id, append(kv, "Max", limit)...)}}
+	}
+	n, verdict := parseAmount(text, lang)
+	switch {
+	case verdict != "":
+		return no(ledger.ErrGiftAmount, verdict)
+	case n > ledger.MaxGift:
+		return no(ledger.ErrGiftAmount, "gift.amount.too_big", "Cap", int64(ledger.MaxGift))
+	case n > have:
+		return no(ledger.ErrInsufficientPoints, "gift.amount.over_balance", "Have", have)
+	}
+	return n, nil
 }
 
 // amountText is a typed amount: digits, perhaps grouped ("1 000", "1,000" in English), perhaps signed or

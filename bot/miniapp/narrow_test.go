@@ -44,6 +44,7 @@ func TestPageFitsANarrowScreen(t *testing.T) {
 	}
 	f := setup(t, Options{})
 	f.member(t, 501, "+79160000001", 5_712)
+	f.member(t, 502, "+79160000002", 1)
 	for i, pts := range []int64{10_617, 418} { // burn in January and February
 		if _, err := f.store.Accrue(ctx, ledger.Event{ID: fmt.Sprint("old-", i), Phone: "+79160000001", Category: "mobile",
 			Amount: ptr(pts * 500), OccurredAt: f.clock.Now().AddDate(0, -11+i, 0)}); err != nil {
@@ -76,9 +77,19 @@ func TestPageFitsANarrowScreen(t *testing.T) {
 	if fit.PX < 12 || len(fit.Out) > 0 {
 		t.Errorf("chart numbers drawn at %.1f px (want 12 or more), %q end outside the chart", fit.PX, fit.Out)
 	}
+	// The amount goes as typed: a fraction gets the chat's answer, «100 баллов» is 100.
 	run(t, tab, "gift", chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="gift"]`), chromedp.Click(`[data-go="gift"]`),
-		chromedp.WaitVisible("#gift-phone"))
+		chromedp.WaitVisible("#gift-phone"), chromedp.SendKeys("#gift-phone", "+7 916 000-00-02"), chromedp.SendKeys("#gift-points", "1,5"),
+		chromedp.Click("#main"), chromedp.WaitVisible(".error"))
+	waitText(t, tab, ".error", "Баллы дарят только целыми. Можно от 1 до 3 000.")
 	noOverflow(t, tab, "gift")
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(document.querySelector('#gift-points').value = '') === ''`)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, tab, "gift as typed", chromedp.SendKeys("#gift-points", "100 баллов"),
+		chromedp.Click("#main"), chromedp.WaitVisible(".confirm"))
+	waitText(t, tab, ".confirm", "Подарить 100 баллов на номер +7 916 000-00-02? После подарка останется 16 647 баллов. Получатель увидит ваш номер.")
+	noOverflow(t, tab, "gift confirmation")
 }
 
 func noOverflow(t *testing.T, tab context.Context, screen string) {

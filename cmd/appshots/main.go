@@ -138,7 +138,7 @@ func shoot(url, out string, width int64, dark bool) error {
 			chromedp.Click(`[data-go="catalog"]`), chromedp.WaitVisible("#items .row")}},
 		{"gift", []chromedp.Action[chromedp.Void]{chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="gift"]`),
 			chromedp.Click(`[data-go="gift"]`), chromedp.WaitVisible("#gift-phone"), chromedp.SendKeys("#gift-phone", "+7 916 000-00-01"),
-			chromedp.SendKeys("#gift-points", "100"), chromedp.Click("#main"), chromedp.WaitVisible(".confirm")}},
+			chromedp.SendKeys("#gift-points", "100 баллов"), chromedp.Click("#main"), chromedp.WaitVisible(".confirm")}},
 	}
 	for _, s := range steps {
 		if err := save(s.name, s.ready...); err != nil {

@@ -381,10 +381,12 @@
       el('label', { for: 'gift-phone' }, S['app.gift.phone']), phone,
       el('label', { for: 'gift-points' }, S['app.gift.points']), points, status));
     setMain(S['app.gift.next'], async () => {
-      const body = { phone: giftDraft.phone, points: Number(giftDraft.points.replace(/[\s\u00a0\u202f]/g, '')) || 0 };
+      // The amount goes as typed («100 баллов», "1,000"): the server reads it as the chat does and
+      // answers a fraction, a zero or words in the chat's own words.
+      const body = { phone: giftDraft.phone, points: giftDraft.points };
       try {
         const plan = await call('POST', 'gift/check', body);
-        show(giftConfirmScreen, { ...body, plan });
+        show(giftConfirmScreen, { phone: body.phone, points: plan.points, plan });
       } catch (e) {
         status.replaceChildren(errorLine(e));
       }
