@@ -42,7 +42,7 @@ func TestPageInABrowser(t *testing.T) {
 
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "1\u00a0311\u00a0баллов")
-	waitText(t, tab, "#burn", "Ближайшее сгорание: 50\u00a0баллов — 2\u00a0января\u00a02027 (через 31\u00a0день).")
+	waitText(t, tab, "#burn", "Ближайшее сгорание: 50\u00a0баллов\u00a0— 2\u00a0января\u00a02027 (через 31\u00a0день).")
 
 	run(t, tab, "forecast", chromedp.Click(`[data-go="forecast"]`), chromedp.WaitVisible(`svg.chart rect.bar[data-month="2027-01"]`))
 	waitText(t, tab, ".total", "Всего: 50\u00a0баллов.") // today's 1 261 burn in December 2027, past the chart
