@@ -1,0 +1,54 @@
+package dialogs
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"bonusbot/ledger"
+)
+
+// waitsForTyping are the steps that take the next text as their answer.
+var waitsForTyping = map[Step]bool{StepLinkCode: true, StepAddPhone: true, StepGiftPhone: true, StepGiftAmount: true}
+
+func hasCancel(o Output) bool {
+	for _, row := range o.Buttons {
+		for _, b := range row {
+			if b.Data == cb(cbCancel) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Every answer to a code request either keeps its step waiting for typing and shows [Отмена], or ends
+// the step (and may then restore the keyboard): never a step still waiting behind a message with no
+// way out, as «Слишком много запросов кода. Попробуйте позже.» was while "add a number" still took
+// the next text as a number.
+func TestCodeAnswersKeepAWayOut(t *testing.T) {
+	t.Parallel()
+	adding := linked()
+	adding.Step, adding.Proving, adding.Adding = StepAddPhone, "+79161234501", true
+	states := map[string]State{
+		"adding a number":   adding,
+		"resending a code":  {Lang: "ru", Step: StepLinkCode, Proving: "+79161234567"},
+		"first code":        {Lang: "ru", Proving: "+79161234567"},
+		"linked, resending": {Lang: "ru", Account: 1, Own: "+79161234567", Step: StepLinkCode, Proving: "+79161234501", Adding: true},
+	}
+	errs := []error{nil, ErrCodeTooSoon, ErrCodeLimit, ErrCodeLocked, ledger.ErrUnknownPhone, ErrSMSFailed, ErrCodePhoneRange,
+		ledger.ErrPhoneTaken, errors.New("connection reset")}
+	for name, s := range states {
+		for _, err := range errs {
+			t.Run(fmt.Sprint(name, "/", err), func(t *testing.T) {
+				t.Parallel()
+				s2, outs := codeSent(s, Input{At: at, Result: &Result{Err: err}})
+				last := outs[len(outs)-1]
+				if waitsForTyping[s2.Step] != hasCancel(last) {
+					t.Errorf("codeSent(%s, %v) = step %q with %s and buttons %v: a step waiting for typing needs [Отмена], an ended one none",
+						s.Step, err, s2.Step, last.Lines[0].ID, last.Buttons)
+				}
+			})
+		}
+	}
+}
