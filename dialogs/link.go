@@ -68,10 +68,7 @@ func resendCode(s State, in Input) (State, []Output) {
 // codeSent continues EffSendCode.
 func codeSent(s State, in Input) (State, []Output) {
 	r := in.Result
-	kb := ContactKeyboard
-	if s.Linked() {
-		kb = MenuKeyboard
-	}
+	kb := homeKeyboard(s)
 	switch {
 	case r.Err == nil:
 		s.Step = StepLinkCode
@@ -135,17 +132,22 @@ func codeChecked(s State, in Input) (State, []Output) {
 	case errors.Is(r.Err, ErrCodeExpired):
 		return s, []Output{codePrompt(T("code.expired"))}
 	case errors.Is(r.Err, ErrCodeLocked):
-		kb := ContactKeyboard
-		if s.Linked() {
-			kb = MenuKeyboard
-		}
-		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(kb)}
+		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(homeKeyboard(s))}
 	case errors.Is(r.Err, ledger.ErrPhoneTaken):
-		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(MenuKeyboard)}
+		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(homeKeyboard(s))}
 	case errors.Is(r.Err, ledger.ErrUnknownPhone):
-		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
+		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(homeKeyboard(s))}
 	}
-	return s.menu(), []Output{internalError(MenuKeyboard)}
+	return s.menu(), []Output{internalError(homeKeyboard(s))}
+}
+
+// homeKeyboard is the keyboard a user returns to: the main menu once linked, before that the button
+// that shares their number (the menu would only answer «connect your account first»).
+func homeKeyboard(s State) Keyboard {
+	if s.Linked() {
+		return MenuKeyboard
+	}
+	return ContactKeyboard
 }
 
 // codePrompt asks for the code, with a way to have it sent again and a way out.

@@ -52,3 +52,26 @@ func TestCodeAnswersKeepAWayOut(t *testing.T) {
 		}
 	}
 }
+
+// The keyboard a code answer restores fits who the user is then: the main menu only for a linked
+// user (an unlinked one cannot use it), the share-contact button only for an unlinked one.
+func TestCodeAnswersRestoreTheRightKeyboard(t *testing.T) {
+	t.Parallel()
+	states := map[string]State{
+		"adding a number": {Lang: "ru", Account: 1, Own: "+79161234567", Step: StepLinkCode, Proving: "+79161234501", Adding: true},
+		"linking":         {Lang: "ru", Step: StepLinkCode, Proving: "+79161234567"},
+	}
+	errs := []error{nil, ErrCodeWrong, ErrCodeExpired, ErrCodeLocked, ledger.ErrPhoneTaken, ledger.ErrUnknownPhone, errors.New("connection reset")}
+	for name, s := range states {
+		for _, err := range errs {
+			s2, outs := codeChecked(s, Input{At: at, Result: &Result{Err: err}})
+			if err == nil && !s.Adding {
+				s2.Account = 1 // the Engine linked the user
+			}
+			last := outs[len(outs)-1]
+			if last.Keyboard == MenuKeyboard && !s2.Linked() || last.Keyboard == ContactKeyboard && s2.Linked() {
+				t.Errorf("%s: codeChecked(%v) = %s with keyboard %d for a user linked=%v", name, err, last.Lines[0].ID, last.Keyboard, s2.Linked())
+			}
+		}
+	}
+}
