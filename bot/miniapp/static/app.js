@@ -194,6 +194,11 @@
     loading();
     try {
       await refreshMe();
+      // The page first spoke the platform's language; the account's own (chosen in the chat or here) wins.
+      if (me.language !== document.documentElement.lang) {
+        await loadStrings(me.language);
+        screenTitle(S['app.title']);
+      }
     } catch (e) {
       if (e.error === 'not_linked') return show(linkScreen);
       return failed(e, render);
