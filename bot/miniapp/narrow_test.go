@@ -51,6 +51,13 @@ func TestPageFitsANarrowScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := f.store.UpsertItems(ctx, []ledger.Item{{Code: "61", Category: "partners", TitleRU: "Скидка 2\u00a0000\u00a0₽ в Эльдорадо",
+		TitleEN: "₽2,000 off at Eldorado", Cost: 1000, Active: true, HowToRU: "Назовите промокод на кассе Эльдорадо или введите его при заказе на сайте."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.ImportPromoCodes(ctx, []ledger.PromoCode{{Item: "61", Code: "ELD-2000-1047"}}); err != nil {
+		t.Fatal(err)
+	}
 	tg := &miniapptest.Telegram{ColorScheme: "dark",
 		InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
 	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
@@ -77,18 +84,28 @@ func TestPageFitsANarrowScreen(t *testing.T) {
 	if fit.PX < 12 || len(fit.Out) > 0 {
 		t.Errorf("chart numbers drawn at %.1f px (want 12 or more), %q end outside the chart", fit.PX, fit.Out)
 	}
+	// A partner's promo code stays on one line.
+	run(t, tab, "redeem", chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="catalog"]`), chromedp.Click(`[data-go="catalog"]`),
+		chromedp.WaitVisible(`.row[data-code="61"]`), chromedp.Click(`.row[data-code="61"]`), chromedp.WaitVisible(".confirm"),
+		chromedp.Click("#main"), chromedp.WaitVisible("#done"))
+	lines, err := chromedp.Run(tab, chromedp.Evaluate[int](`(() => { const c = document.querySelector('#done .code');
+		return c && c.textContent === 'ELD-2000-1047' ? c.getClientRects().length : -1; })()`))
+	if err != nil || lines != 1 {
+		t.Errorf("promo code: %d lines (-1: not shown as a code), %v; want it on one line", lines, err)
+	}
+	noOverflow(t, tab, "redeemed")
 	// The amount goes as typed: a fraction gets the chat's answer, «100 баллов» is 100.
 	run(t, tab, "gift", chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="gift"]`), chromedp.Click(`[data-go="gift"]`),
 		chromedp.WaitVisible("#gift-phone"), chromedp.SendKeys("#gift-phone", "+7 916 000-00-02"), chromedp.SendKeys("#gift-points", "1,5"),
 		chromedp.Click("#main"), chromedp.WaitVisible(".error"))
-	waitText(t, tab, ".error", "Баллы дарят только целыми. Можно от 1 до 3 000.")
+	waitText(t, tab, ".error", "Баллы дарят только целыми. Можно от 1 до 3\u00a0000.")
 	noOverflow(t, tab, "gift")
 	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(document.querySelector('#gift-points').value = '') === ''`)); err != nil {
 		t.Fatal(err)
 	}
 	run(t, tab, "gift as typed", chromedp.SendKeys("#gift-points", "100 баллов"),
 		chromedp.Click("#main"), chromedp.WaitVisible(".confirm"))
-	waitText(t, tab, ".confirm", "Подарить 100 баллов на номер +7 916 000-00-02? После подарка останется 16 647 баллов. Получатель увидит ваш номер.")
+	waitText(t, tab, ".confirm", "Подарить 100\u00a0баллов на номер +7 916 000-00-02? После подарка останется 15\u00a0647\u00a0баллов. Получатель увидит ваш номер.")
 	noOverflow(t, tab, "gift confirmation")
 }
 

@@ -356,19 +356,22 @@
       try {
         const r = await call('POST', 'redeem', { code: it.code, cost: it.cost }, key);
         haptic('success');
-        done(r.message);
+        done(r.message, r.promo_code);
       } catch (e) {
         status.replaceChildren(errorLine(e));
       }
     }, native ? '' : S['app.cancel'], back);
   }
 
-  // done shows a finished spend and leads home, where the new balance is.
-  function done(message) {
+  // done shows a finished spend and leads home, where the new balance is. A partner's promo code in
+  // the message is kept on one line: broken at its hyphens («ELD-2000-» / «1047») it is misread.
+  function done(message, code) {
+    const at = code ? message.indexOf(code) : -1;
+    const text = at < 0 ? [message] : [message.slice(0, at), el('span', { class: 'code' }, code), message.slice(at + code.length)];
     stack.length = 1;
     stack.push([() => {
       screenTitle(S['app.title']);
-      view(el('div', { class: 'card' }, el('p', { class: 'ok', id: 'done' }, message)));
+      view(el('div', { class: 'card' }, el('p', { class: 'ok', id: 'done' }, ...text)));
       setMain(S['menu.balance'], home);
     }]);
     render();
