@@ -537,3 +537,26 @@ func TestForecastAcrossAMonthTurn(t *testing.T) {
 		t.Errorf("forecast = %d %s, want 12 months from November 2026", fc.status, fc.raw)
 	}
 }
+
+// A blocked account is told so before any confirmation is offered, in the page as in the chat: the
+// catalogue says it is blocked and offers no item's confirmation.
+func TestBlockedAccountSeesNoConfirmation(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	l := f.member(t, 501, "+79160000001", 1000)
+	if err := f.store.UpsertItems(ctx, []ledger.Item{{Code: "22", Category: "sms", TitleRU: "50 SMS", TitleEN: "50 SMS", Cost: 170, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetBlocked(ctx, l.AccountID, true); err != nil {
+		t.Fatal(err)
+	}
+	cat := f.do(t, "GET", "/api/miniapp/catalog", f.tma(501), nil)
+	if cat.body["blocked"] != true || !strings.Contains(cat.str("blocked_text"), "заблокирован") {
+		t.Errorf("catalog of a blocked account = %s, want it to say so", cat.raw)
+	}
+	for _, it := range cat.body["items"].([]any) {
+		if m := it.(map[string]any); m["confirm_text"] != nil {
+			t.Errorf("item %v offers a confirmation to a blocked account", m["code"])
+		}
+	}
+}

@@ -167,7 +167,7 @@
     $('#title').textContent = text;
   }
   function view(...children) {
-    $('#view').replaceChildren(...children);
+    $('#view').replaceChildren(...children.filter(Boolean)); // a part shown only sometimes is false otherwise
   }
   function loading() {
     view(el('p', { class: 'hint center' }, S['app.loading']));
@@ -334,12 +334,12 @@
     chips.append(chip('', S['app.catalog.all']), ...c.categories.map((cat) => chip(cat.id, cat.title)));
     const search = el('input', { type: 'search', id: 'search', placeholder: S['app.catalog.search'], value: catalogState.query,
       oninput: (e) => { catalogState.query = e.target.value; fill(); } });
-    view(search, chips, list, none);
+    view(c.blocked && el('div', { class: 'card warn', id: 'blocked' }, c.blocked_text), search, chips, list, none);
     fill();
   }
 
   function itemRow(it) {
-    const ready = it.available && it.affordable;
+    const ready = Boolean(it.confirm_text); // a blocked account gets none: it is told so above the list
     const note = !it.available ? el('span', { class: 'badge' }, S['app.catalog.out']) :
       !it.affordable ? el('span', { class: 'badge' }, it.missing_text) : null;
     return el('button', { class: 'row' + (ready ? '' : ' off'), type: 'button', 'data-code': it.code, disabled: !ready,
