@@ -110,7 +110,7 @@ func amountAnswer(text, lang string, have int64) (int64, *ChatRefusal) {
 
 // amountText is a typed amount: digits, perhaps grouped ("1 000", "1,000" in English), perhaps signed or
 // with a fraction, perhaps followed by the unit («100 баллов», «100 б.», "100 points").
-var amountText = regexp.MustCompile(`^([-−+]?[0-9][0-9 \x{00a0}\x{202f},.']*?)\s*(баллов|балла|балл|б\.?|points?|pts\.?)?\.?$`)
+var amountText = regexp.MustCompile(`^([-−+]?[0-9][0-9 \x{00a0}\x{202f},.']*?)\s*(баллов|балла|баллы|балл|б\.?|points?|pts\.?)?\.?$`)
 
 var thousands = regexp.MustCompile(`^[0-9]{1,3}(,[0-9]{3})+$`)
 

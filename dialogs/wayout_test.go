@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"bonusbot/ledger"
 )
@@ -72,6 +73,25 @@ func TestCodeAnswersRestoreTheRightKeyboard(t *testing.T) {
 			if last.Keyboard == MenuKeyboard && !s2.Linked() || last.Keyboard == ContactKeyboard && s2.Linked() {
 				t.Errorf("%s: codeChecked(%v) = %s with keyboard %d for a user linked=%v", name, err, last.Lines[0].ID, last.Keyboard, s2.Linked())
 			}
+		}
+	}
+}
+
+// An amount typed with its unit is the amount, not a command: "100 points" once ran /balance (the
+// word after the digits was taken for the menu's "points"), so the English forms the amount step
+// accepts never reached it.
+func TestAmountWithItsUnitIsNotACommand(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lang, text string
+		want       int64
+	}{{"en", "100 points", 100}, {"en", "1,000 points", 1000}, {"ru", "100 баллы", 100}, {"ru", "50 бонус", 0}} {
+		s := linked()
+		s.Lang, s.Step, s.Recipient, s.Until, s.Have = tt.lang, StepGiftAmount, "+79161234501", at.Add(time.Minute), 2000
+		_, outs := Handle(s, Input{Text: tt.text, At: at, Nonce: "n"})
+		got := firstID(outs)
+		if tt.want > 0 && (got != "gift.confirm" || outs[0].Lines[0].Args["Points"] != tt.want) || tt.want == 0 && got != "gift.amount.invalid" {
+			t.Errorf("Handle(gift amount, %q) = %s %v, want the amount %d read", tt.text, got, outs, tt.want)
 		}
 	}
 }
