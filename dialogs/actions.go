@@ -1,6 +1,7 @@
 package dialogs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,6 +120,16 @@ func codeRefusal(err error, res CodeResult) error {
 	return err
 }
 
+// ChatRefusal is a refusal with the lines the chat answers it with, for a channel that words
+// refusals itself (the Mini App): what it is comes from Err, what to say from Lines.
+type ChatRefusal struct {
+	Err   error
+	Lines []Text
+}
+
+func (r *ChatRefusal) Error() string { return r.Err.Error() }
+func (r *ChatRefusal) Unwrap() error { return r.Err }
+
 // GiftPlan is a gift checked and ready to confirm.
 type GiftPlan struct {
 	To           string // the recipient's phone, E.164
@@ -126,15 +137,14 @@ type GiftPlan struct {
 	BalanceAfter int64
 }
 
-// PlanGift checks a gift as the chat does before its confirmation: the amount, the sender's limits,
-// and the recipient, whose lookup counts against the sender's daily probes when it is not a member.
-// Nothing is spent. Refusals: ledger.ErrGiftAmount, ledger.ErrInvalidPhone, ledger.ErrGiftToSelf,
-// ledger.ErrGiftRecipient, ledger.ErrInsufficientPoints, ledger.ErrAccountBlocked, ErrGiftPaused and
-// *ledger.LimitError.
-func (e *Engine) PlanGift(ctx context.Context, v Visitor, l ledger.Link, phone string, points int64) (GiftPlan, error) {
-	if points < 1 || points > ledger.MaxGift {
-		return GiftPlan{}, ledger.ErrGiftAmount
-	}
+// PlanGift checks a gift as the chat does before its confirmation: the amount as the user typed it
+// («100 баллов», "1,000" in English), the sender's limits, and the recipient, whose lookup counts
+// against the sender's daily probes when it is not a member. Nothing is spent. Refusals:
+// ledger.ErrGiftAmount, ledger.ErrInvalidPhone, ledger.ErrGiftToSelf, ledger.ErrGiftRecipient,
+// ledger.ErrInsufficientPoints, ledger.ErrAccountBlocked, ErrGiftPaused and *ledger.LimitError; an
+// amount refused, and the lookup before the last one allowed today, come as *ChatRefusal with the
+// chat's words for them.
+func (e *Engine) PlanGift(ctx context.Context, v Visitor, l ledger.Link, phone, amount string) (GiftPlan, error) {
 	to, err := ledger.ParsePhone(phone)
 	if err != nil {
 		return GiftPlan{}, err
@@ -146,11 +156,27 @@ func (e *Engine) PlanGift(ctx context.Context, v Visitor, l ledger.Link, phone s
 	if err := e.refuseBlocked(ctx, l.AccountID); err != nil {
 		return GiftPlan{}, err
 	}
-	r, err := e.giftLookup(ctx, &s, in, to)
+	// The amount is judged before the lookup, so a typo in it spends none of the day's lookups.
+	bal, err := e.ledger.Balance(ctx, l.AccountID)
 	if err != nil {
 		return GiftPlan{}, err
 	}
-	if points > r.Balance.Points {
+	if bal.Points < 1 {
+		return GiftPlan{}, &ChatRefusal{Err: ledger.ErrInsufficientPoints, Lines: []Text{T("gift.nothing")}}
+	}
+	points, no := amountAnswer(amount, cmp.Or(l.Language, PickLang(v.LangCode)), bal.Points)
+	if no != nil {
+		return GiftPlan{}, no
+	}
+	r, err := e.giftLookup(ctx, &s, in, to)
+	if errors.Is(err, ledger.ErrGiftRecipient) && r.ProbesLeft == 1 {
+		t, _ := Refusal(err)
+		return GiftPlan{}, &ChatRefusal{Err: err, Lines: []Text{t, T("gift.probe_warning")}}
+	}
+	if err != nil {
+		return GiftPlan{}, err
+	}
+	if points > r.Balance.Points { // spent elsewhere since the balance above was read
 		return GiftPlan{}, ledger.ErrInsufficientPoints
 	}
 	return GiftPlan{To: to, Points: points, BalanceAfter: r.Balance.Points - points}, nil

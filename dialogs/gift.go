@@ -58,17 +58,9 @@ func giftRecipient(s State, in Input) (State, []Output) {
 func giftMax(s State) int64 { return min(s.Have, ledger.MaxGift) }
 
 func giftAmount(s State, in Input) (State, []Output) {
-	n, verdict := parseAmount(in.Text, s.Lang)
-	again := func(id string, kv ...any) (State, []Output) {
-		return s, []Output{prompt(T(id, append(kv, "Max", giftMax(s))...))}
-	}
-	switch {
-	case verdict != "":
-		return again(verdict)
-	case n > ledger.MaxGift: // early, friendly answers; the ledger checks again in its transaction
-		return again("gift.amount.too_big", "Cap", int64(ledger.MaxGift))
-	case n > s.Have:
-		return again("gift.amount.over_balance", "Have", s.Have)
+	n, no := amountAnswer(in.Text, s.Lang, s.Have)
+	if no != nil {
+		return s, []Output{prompt(no.Lines...)}
 	}
 	s.Step, s.Points, s.Nonce = StepGiftConfirm, n, in.Nonce
 	yes, _ := confirmation(s)
@@ -96,9 +88,30 @@ func giftDone(s State, in Input) (State, []Output) {
 		WithKeyboard(MenuKeyboard)}
 }
 
+// amountAnswer is the amount step's verdict on text typed by a sender who has `have` points: the
+// points to confirm, or the refusal with the words the step answers (each stating the real range).
+// The refusal is ledger.ErrGiftAmount, or ledger.ErrInsufficientPoints beyond the balance. These are
+// early, friendly answers; the ledger checks again in its transaction.
+func amountAnswer(text, lang string, have int64) (int64, *ChatRefusal) {
+	limit := min(have, ledger.MaxGift) // as giftMax
+	no := func(err error, id string, kv ...any) (int64, *ChatRefusal) {
+		return 0, &ChatRefusal{Err: err, Lines: []Text{T(id, append(kv, "Max", limit)...)}}
+	}
+	n, verdict := parseAmount(text, lang)
+	switch {
+	case verdict != "":
+		return no(ledger.ErrGiftAmount, verdict)
+	case n > ledger.MaxGift:
+		return no(ledger.ErrGiftAmount, "gift.amount.too_big", "Cap", int64(ledger.MaxGift))
+	case n > have:
+		return no(ledger.ErrInsufficientPoints, "gift.amount.over_balance", "Have", have)
+	}
+	return n, nil
+}
+
 // amountText is a typed amount: digits, perhaps grouped ("1 000", "1,000" in English), perhaps signed or
 // with a fraction, perhaps followed by the unit («100 баллов», «100 б.», "100 points").
-var amountText = regexp.MustCompile(`^([-−+]?[0-9][0-9 \x{00a0}\x{202f},.']*?)\s*(баллов|балла|балл|б\.?|points?|pts\.?)?\.?$`)
+var amountText = regexp.MustCompile(`^([-−+]?[0-9][0-9 \x{00a0}\x{202f},.']*?)\s*(баллов|балла|баллы|балл|б\.?|points?|pts\.?)?\.?$`)
 
 var thousands = regexp.MustCompile(`^[0-9]{1,3}(,[0-9]{3})+$`)
 

@@ -61,3 +61,17 @@ func TestWithinOneEdit(t *testing.T) {
 		}
 	}
 }
+
+// A catalogue code typed with a leading zero, as USSD menus print it, is the item: «022» is 22.
+func TestItemCodeWithALeadingZero(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{"022", "22", "*111*455*22#", " 0022 "} {
+		_, outs := Handle(linked(), Input{Text: text, At: at})
+		if len(outs) != 1 || outs[0].Do == nil || outs[0].Do.Kind != EffItem || outs[0].Do.Code != "22" {
+			t.Errorf("Handle(%q) = %+v, want the item 22 looked up", text, outs)
+		}
+	}
+	if _, outs := Handle(linked(), Input{Text: "000", At: at}); firstID(outs) != "unknown.hint" {
+		t.Errorf("Handle(\"000\") = %s, want the hint", firstID(outs))
+	}
+}

@@ -71,10 +71,7 @@ func resendCode(s State, in Input) (State, []Output) {
 // codeSent continues EffSendCode.
 func codeSent(s State, in Input) (State, []Output) {
 	r := in.Result
-	kb := ContactKeyboard
-	if s.Linked() {
-		kb = MenuKeyboard
-	}
+	kb := homeKeyboard(s)
 	switch {
 	case r.Err == nil:
 		s.Step = StepLinkCode
@@ -83,19 +80,32 @@ func codeSent(s State, in Input) (State, []Output) {
 		s.Step = StepLinkCode
 		return s, []Output{prompt(T("code.too_soon", "Seconds", int64(r.Code.Wait.Seconds()+0.999)))}
 	case errors.Is(r.Err, ErrCodeLimit):
-		return s, []Output{Say(T("code.limit")).WithKeyboard(kb)}
+		return again(s, prompt(T("code.limit")), kb)
 	case errors.Is(r.Err, ErrCodeLocked):
 		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(kb)}
 	case errors.Is(r.Err, ledger.ErrUnknownPhone):
 		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(kb)}
 	case errors.Is(r.Err, ErrSMSFailed):
-		return s, []Output{Say(T("code.sms_failed")).WithKeyboard(kb)}
+		if s.Step == StepLinkCode { // the last code may still be good; a resend may work in a while
+			return s, []Output{codePrompt(T("code.sms_failed"))}
+		}
+		return again(s, prompt(T("code.sms_failed")), kb)
 	case errors.Is(r.Err, ErrCodePhoneRange):
 		return s.menu(), []Output{Say(T("code.phone_range")).WithKeyboard(kb)}
 	case errors.Is(r.Err, ledger.ErrPhoneTaken):
 		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(kb)}
 	}
 	return s.menu(), []Output{internalError(kb)}
+}
+
+// again answers a code refusal that leaves the user where they were: a step waiting for typing (a
+// number to add, a code) keeps waiting and out carries its way out; the first code, asked for from
+// the menu, gets the sentence and the keyboard kb.
+func again(s State, out Output, kb Keyboard) (State, []Output) {
+	if s.Step == StepAddPhone || s.Step == StepLinkCode {
+		return s, []Output{out}
+	}
+	return s, []Output{Say(out.Lines...).WithKeyboard(kb)}
 }
 
 // linkCode takes the code the user typed.
@@ -125,17 +135,22 @@ func codeChecked(s State, in Input) (State, []Output) {
 	case errors.Is(r.Err, ErrCodeExpired):
 		return s, []Output{codePrompt(T("code.expired"))}
 	case errors.Is(r.Err, ErrCodeLocked):
-		kb := ContactKeyboard
-		if s.Linked() {
-			kb = MenuKeyboard
-		}
-		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(kb)}
+		return s.menu(), []Output{Say(T("code.locked", "Minutes", int64(r.Code.Wait.Minutes()+0.999))).WithKeyboard(homeKeyboard(s))}
 	case errors.Is(r.Err, ledger.ErrPhoneTaken):
-		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(MenuKeyboard)}
+		return s.menu(), []Output{Say(T("add.taken")).WithKeyboard(homeKeyboard(s))}
 	case errors.Is(r.Err, ledger.ErrUnknownPhone):
-		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(ContactKeyboard)}
+		return s.menu(), []Output{Say(T("link.not_member")).WithKeyboard(homeKeyboard(s))}
 	}
-	return s.menu(), []Output{internalError(MenuKeyboard)}
+	return s.menu(), []Output{internalError(homeKeyboard(s))}
+}
+
+// homeKeyboard is the keyboard a user returns to: the main menu once linked, before that the button
+// that shares their number (the menu would only answer «connect your account first»).
+func homeKeyboard(s State) Keyboard {
+	if s.Linked() {
+		return MenuKeyboard
+	}
+	return ContactKeyboard
 }
 
 // codePrompt asks for the code, with a way to have it sent again and a way out.

@@ -99,7 +99,8 @@ func wordCommand(text string) string { return CommandOf(text) }
 // CommandOf is the command a typed word or a menu label ("💰 Баланс") means, or "".
 func CommandOf(text string) string {
 	t := strings.ToLower(strings.TrimSpace(text))
-	t = strings.TrimLeftFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && r != '*' })
+	// Strip a label's icon, not digits: "100 points" is an amount, not the word "points".
+	t = strings.TrimLeftFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '*' })
 	return words[strings.TrimSpace(t)]
 }
 

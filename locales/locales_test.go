@@ -88,7 +88,7 @@ func TestDates(t *testing.T) {
 		want string
 	}{
 		{"ru", dialogs.T("balance.burn", "Points", int64(150), "On", thisYear, "Days", int64(15)),
-			"Ближайшее сгорание: 150\u00a0баллов — 31\u00a0декабря (через 15\u00a0дней)."},
+			"Ближайшее сгорание: 150\u00a0баллов\u00a0— 31\u00a0декабря (через 15\u00a0дней)."},
 		{"ru", dialogs.T("notice.gift", "Points", int64(100), "Phone", "+7 916 123-45-01", "Until", nextYear),
 			"Вам подарили 100\u00a0баллов! Отправитель: +7 916 123-45-01. Срок: до 12\u00a0декабря\u00a02027."},
 		{"en", dialogs.T("balance.burn", "Points", int64(1), "On", thisYear, "Days", int64(1)),
@@ -170,7 +170,7 @@ func TestHelpNamesEveryCommand(t *testing.T) {
 		without := c.Render(lang, dialogs.T("help.text", "App", false))
 		with := c.Render(lang, dialogs.T("help.text", "App", true))
 		for _, cmd := range dialogs.Commands {
-			if cmd == dialogs.CmdMenu || cmd == dialogs.CmdHelp {
+			if cmd == dialogs.CmdHelp { // the reader is in it
 				continue
 			}
 			if !strings.Contains(without, "/"+cmd) {
@@ -182,6 +182,47 @@ func TestHelpNamesEveryCommand(t *testing.T) {
 		}
 		if !strings.Contains(without, "*111*455*0#") || !strings.Contains(without, "22") {
 			t.Errorf("%s help does not say that codes work: %q", lang, without)
+		}
+	}
+}
+
+// A sentence after an amount names no pronoun that must agree with it: «Они сгорят» after «1 балл»
+// or «21 балл» is wrong, as "They" is after "1 point" (UX.md, the recipient's notice).
+func TestNoPronounAfterAnAmount(t *testing.T) {
+	t.Parallel()
+	c := newCatalog(t)
+	on := time.Date(2027, 3, 14, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		lang string
+		text dialogs.Text
+		want string
+	}{
+		{"ru", dialogs.T("notice.adjust.credit", "Points", int64(21), "Balance", int64(521), "On", on),
+			"Начислили вам 21\u00a0балл по решению поддержки. Срок: до 14\u00a0марта\u00a02027. Теперь у вас 521\u00a0балл."},
+		{"en", dialogs.T("notice.adjust.credit", "Points", int64(1), "Balance", int64(501), "On", on),
+			"We added 1\u00a0point to your account, as agreed with support. Valid until 14\u00a0March\u00a02027. You now have 501\u00a0points."},
+		{"en", dialogs.T("notice.gift", "Points", int64(1), "Phone", "+7 916 123-45-01", "Until", on),
+			"You got 1\u00a0point as a gift from +7 916 123-45-01! Valid until 14\u00a0March\u00a02027."},
+	}
+	for _, tt := range tests {
+		if got := c.Render(tt.lang, tt.text); got != tt.want {
+			t.Errorf("Render(%s, %s) =\n%q, want\n%q", tt.lang, tt.text.ID, got, tt.want)
+		}
+	}
+}
+
+// A dash between an amount and its date is tied to the amount by a no-break space, so a narrow screen
+// (the Mini App at 320 px) never starts a line with it.
+func TestDashNeverStartsALine(t *testing.T) {
+	t.Parallel()
+	c := newCatalog(t)
+	on := time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, text := range []dialogs.Text{
+		dialogs.T("balance.burn", "Points", int64(17), "On", on, "Days", int64(34)),
+		dialogs.T("notice.burn.next", "Points", int64(37), "On", on),
+	} {
+		if got := c.Render("ru", text); strings.Contains(got, " —") || !strings.Contains(got, "\u00a0—") {
+			t.Errorf("Render(ru, %s) = %q, want a no-break space before the dash", text.ID, got)
 		}
 	}
 }

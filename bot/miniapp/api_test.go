@@ -39,6 +39,8 @@ type fixture struct {
 	engine *dialogs.Engine
 	clock  *ledgertest.Clock
 	sms    *dialogstest.SMS
+	// newHandler is another Mini App over the same ledger, engine and Redis, with its own options.
+	newHandler func(Options) *Handler
 }
 
 type tWriter struct{ t testing.TB }
@@ -61,10 +63,16 @@ func setup(t testing.TB, opts Options) *fixture {
 	log := slog.New(slog.NewTextHandler(tWriter{t}, nil))
 	sms := &dialogstest.SMS{}
 	engine := dialogs.NewEngine(store, store, sms, texts, rdb, log, dialogs.Options{Prefix: prefix, Location: ledgertest.Moscow, Now: clock.Now})
-	opts.BotToken, opts.VKSecret, opts.Prefix, opts.Now = testToken, testVKSecret, prefix, clock.Now
-	srv := httptest.NewServer(New(engine, store, texts, rdb, log, opts))
+	newHandler := func(opts Options) *Handler {
+		opts.BotToken, opts.VKSecret, opts.Prefix = testToken, testVKSecret, prefix
+		if opts.Now == nil {
+			opts.Now = clock.Now
+		}
+		return New(engine, store, texts, rdb, log, opts)
+	}
+	srv := httptest.NewServer(newHandler(opts))
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, store: store, engine: engine, clock: clock, sms: sms}
+	return &fixture{srv: srv, store: store, engine: engine, clock: clock, sms: sms, newHandler: newHandler}
 }
 
 // member enrols phone with points (as 5 ₽ a point of mobile spend today) and links Telegram user tgID to it.
@@ -504,5 +512,51 @@ func TestRedisDownIsTemporarilyUnavailable(t *testing.T) {
 	r.want(t, http.StatusServiceUnavailable, "unavailable")
 	if r.header.Get("Retry-After") == "" || !strings.Contains(r.str("message"), "временно недоступен") {
 		t.Errorf("Redis down: %d %s (Retry-After %q), want the temporarily-unavailable sentence and a Retry-After", r.status, r.raw, r.header.Get("Retry-After"))
+	}
+}
+
+// The chart's twelve months are counted from this replica's clock and the burns from the ledger's; at
+// the turn of a month the two can name different months, and a burn past the chart's last month is
+// left out (it made GET forecast panic with an index out of range).
+func TestForecastAcrossAMonthTurn(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.member(t, 501, "+79160000001", 10)
+	if _, err := f.store.Accrue(ctx, ledger.Event{ID: "nov", Phone: "+79160000001", Category: "mobile", Amount: ptr(int64(5000)),
+		OccurredAt: time.Date(2026, 11, 1, 12, 0, 0, 0, ledgertest.Moscow)}); err != nil { // burns on 1 November 2027
+		t.Fatal(err)
+	}
+	behind := func() time.Time { return f.clock.Now().AddDate(0, 0, -2) } // 30 November here, 2 December in the ledger
+	srv := httptest.NewServer(f.newHandler(Options{Now: behind}))
+	t.Cleanup(srv.Close)
+	g := &fixture{srv: srv, clock: f.clock}
+	auth := "tma " + signTelegram(testToken, telegramFields(`{"id":501}`, behind().Add(-time.Minute)))
+	fc := g.do(t, "GET", "/api/miniapp/forecast", auth, nil)
+	months, _ := fc.body["months"].([]any)
+	if fc.status != 200 || len(months) != 12 || months[0].(map[string]any)["month"] != "2026-11" {
+		t.Errorf("forecast = %d %s, want 12 months from November 2026", fc.status, fc.raw)
+	}
+}
+
+// A blocked account is told so before any confirmation is offered, in the page as in the chat: the
+// catalogue says it is blocked and offers no item's confirmation.
+func TestBlockedAccountSeesNoConfirmation(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	l := f.member(t, 501, "+79160000001", 1000)
+	if err := f.store.UpsertItems(ctx, []ledger.Item{{Code: "22", Category: "sms", TitleRU: "50 SMS", TitleEN: "50 SMS", Cost: 170, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetBlocked(ctx, l.AccountID, true); err != nil {
+		t.Fatal(err)
+	}
+	cat := f.do(t, "GET", "/api/miniapp/catalog", f.tma(501), nil)
+	if cat.body["blocked"] != true || !strings.Contains(cat.str("blocked_text"), "заблокирован") {
+		t.Errorf("catalog of a blocked account = %s, want it to say so", cat.raw)
+	}
+	for _, it := range cat.body["items"].([]any) {
+		if m := it.(map[string]any); m["confirm_text"] != nil {
+			t.Errorf("item %v offers a confirmation to a blocked account", m["code"])
+		}
 	}
 }

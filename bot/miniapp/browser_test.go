@@ -42,7 +42,7 @@ func TestPageInABrowser(t *testing.T) {
 
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "1\u00a0311\u00a0баллов")
-	waitText(t, tab, "#burn", "Ближайшее сгорание: 50\u00a0баллов — 2\u00a0января\u00a02027 (через 31\u00a0день).")
+	waitText(t, tab, "#burn", "Ближайшее сгорание: 50\u00a0баллов\u00a0— 2\u00a0января\u00a02027 (через 31\u00a0день).")
 
 	run(t, tab, "forecast", chromedp.Click(`[data-go="forecast"]`), chromedp.WaitVisible(`svg.chart rect.bar[data-month="2027-01"]`))
 	waitText(t, tab, ".total", "Всего: 50\u00a0баллов.") // today's 1 261 burn in December 2027, past the chart
@@ -121,4 +121,30 @@ func TestPageSaysWhenItsLaunchExpires(t *testing.T) {
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	run(t, tab, "expire", chromedp.WaitVisible("#fatal")) // the page counts the half minute down itself
 	waitText(t, tab, "#fatal", "Страница открыта слишком давно. Закройте её и откройте снова из чата с ботом.")
+}
+
+// A user whose Telegram speaks Russian but who chose English in the chat sees the page in English
+// throughout: its fixed words as well as the account's (they were Russian beside English titles).
+func TestPageSpeaksTheAccountsLanguage(t *testing.T) {
+	t.Parallel()
+	if _, err := miniapptest.Chromium(); err != nil {
+		t.Skipf("no browser on this machine, so the page is not tried in one: %v", err)
+	}
+	f := setup(t, Options{})
+	f.member(t, 501, "+79160000001", 1261)
+	if err := f.store.SetLanguage(ctx, "telegram", 501, "en"); err != nil {
+		t.Fatal(err)
+	}
+	tg := &miniapptest.Telegram{InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
+	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	tab, stop := context.WithTimeout(tab, 60*time.Second)
+	defer stop()
+	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "1,261\u00a0points")
+	waitText(t, tab, "#title", "Bonus points")
+	waitText(t, tab, `[data-go="catalog"]`, "🛍 Catalogue")
 }

@@ -11,6 +11,9 @@ type catalogResponse struct {
 	Items      []itemJSON     `json:"items"`
 	Categories []categoryJSON `json:"categories"` // in the catalogue's order
 	Balance    int64          `json:"balance"`
+	// A blocked account is told so before any confirmation: its items carry none.
+	Blocked     bool   `json:"blocked"`
+	BlockedText string `json:"blocked_text,omitempty"`
 }
 
 type itemJSON struct {
@@ -42,13 +45,25 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *request) {
 		h.refuse(w, r, err)
 		return
 	}
-	resp := catalogResponse{Items: []itemJSON{}, Categories: []categoryJSON{}, Balance: b.Points}
+	a, err := h.ledger.Account(r.Context(), r.link.AccountID)
+	if err != nil {
+		h.refuse(w, r, err)
+		return
+	}
+	resp := catalogResponse{Items: []itemJSON{}, Categories: []categoryJSON{}, Balance: b.Points, Blocked: a.Blocked}
+	if a.Blocked {
+		resp.BlockedText = h.texts.Render(r.lang, dialogs.T("miniapp.refusal.blocked"))
+	}
 	for _, c := range dialogs.Categories(items) { // the chat's order of sections, and the items in it
 		resp.Categories = append(resp.Categories, categoryJSON{ID: c,
 			Title: h.texts.Render(r.lang, dialogs.T("catalog.category."+c, "Fallback", c))})
 		for _, it := range items {
 			if it.Category == c {
-				resp.Items = append(resp.Items, h.item(r.lang, it, b.Points))
+				j := h.item(r.lang, it, b.Points)
+				if a.Blocked {
+					j.ConfirmText = ""
+				}
+				resp.Items = append(resp.Items, j)
 			}
 		}
 	}

@@ -75,7 +75,12 @@ func (h *Handler) refuse(w http.ResponseWriter, r *request, err error) {
 				w.Header().Set("Retry-After", strconv.FormatInt(ceil(code.Wait.Seconds()), 10))
 			}
 		}
-		h.writeJSON(w, r.Request, ref.status, errorBody{ref.code, h.texts.Render(r.lang, dialogs.T(ref.msgID, args...))})
+		msg := h.texts.Render(r.lang, dialogs.T(ref.msgID, args...))
+		var said *dialogs.ChatRefusal
+		if errors.As(err, &said) { // the chat's own answer, more exact than the table's general one
+			msg = h.texts.Say(r.lang, said.Lines)
+		}
+		h.writeJSON(w, r.Request, ref.status, errorBody{ref.code, msg})
 		return
 	}
 	h.fault(w, r, r.URL.Path, err)

@@ -43,6 +43,9 @@ func (h *Handler) getForecast(w http.ResponseWriter, r *request) {
 	}
 	for _, b := range burns {
 		i := (b.On.Year()-first.Year())*12 + int(b.On.Month()-first.Month())
+		if i < 0 || i >= forecastMonths {
+			continue // the ledger's today, read a moment apart, may already be in the next month
+		}
 		resp.Months[i].Points += b.Points
 		resp.Total += b.Points
 	}

@@ -25,7 +25,7 @@ type Engine interface {
 	Account(ctx context.Context, v dialogs.Visitor) (ledger.Link, error)
 	StartLink(ctx context.Context, v dialogs.Visitor, phone string) error
 	ConfirmLink(ctx context.Context, v dialogs.Visitor, code string) (ledger.Link, error)
-	PlanGift(ctx context.Context, v dialogs.Visitor, l ledger.Link, phone string, points int64) (dialogs.GiftPlan, error)
+	PlanGift(ctx context.Context, v dialogs.Visitor, l ledger.Link, phone, amount string) (dialogs.GiftPlan, error)
 	Gift(ctx context.Context, v dialogs.Visitor, l ledger.Link, phone string, points int64, key string) (ledger.GiftReceipt, error)
 	Redeem(ctx context.Context, v dialogs.Visitor, l ledger.Link, code string, cost int64, key string) (ledger.Order, ledger.Item, error)
 	SetLanguage(ctx context.Context, v dialogs.Visitor, lang string) error

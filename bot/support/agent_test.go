@@ -39,7 +39,7 @@ func TestAgentCommands(t *testing.T) {
 	if c := e.expect(group, "sendMessage", "Корректировка +100 проведена"); c.Thread != thread || !strings.Contains(c.Text, "Баланс: 600\u00a0баллов") {
 		t.Errorf("adjust answer = %q in thread %d, want balance 600 in %d", c.Text, c.Thread, thread)
 	}
-	e.expect(u.ID, "sendMessage", "We added 100\u00a0points to your account, as agreed with support. They expire on 14\u00a0March\u00a02027. You now have 600\u00a0points.")
+	e.expect(u.ID, "sendMessage", "We added 100\u00a0points to your account, as agreed with support. Valid until 14\u00a0March\u00a02027. You now have 600\u00a0points.")
 	a.SayInTopic(thread, "/adjust +1001 много")
 	e.expect(group, "sendMessage", "не больше 1\u00a0000\u00a0баллов")
 	a.SayInTopic(thread, "/adjust -700 списание")

@@ -30,13 +30,15 @@ func main() {
 	out := flag.String("out", "docs/screenshots", "where the PNG files go")
 	db := flag.String("db", "postgres://root@127.0.0.1:5432/bonusbot_screenshots?sslmode=disable", "a database of its own")
 	phone := flag.String("as", "+79160000002", "the demo subscriber to show")
+	// 320 CSS pixels: the narrowest phone the page promises to fit, so the pictures prove it.
+	width := flag.Int64("width", 320, "the phone's width in CSS pixels")
 	flag.Parse()
-	if err := run(*bin, *out, *db, *phone); err != nil {
+	if err := run(*bin, *out, *db, *phone, *width); err != nil {
 		log.Fatal("appshots: ", err)
 	}
 }
 
-func run(bin, out, db, phone string) error {
+func run(bin, out, db, phone string, width int64) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -68,7 +70,7 @@ func run(bin, out, db, phone string) error {
 		return err
 	}
 	for _, dark := range []bool{false, true} {
-		if err := shoot(base+"/app/?dev_user="+phone, out, dark); err != nil {
+		if err := shoot(base+"/app/?dev_user="+phone, out, width, dark); err != nil {
 			return err
 		}
 	}
@@ -88,9 +90,10 @@ func waitReady(url string) error {
 	return errors.New("serve did not become ready in 10 s")
 }
 
-// shoot takes the four screens in one colour scheme.
-func shoot(url, out string, dark bool) error {
-	tab, cancel, err := miniapptest.Open(context.Background(), 390, 844, dark, nil)
+// shoot takes the four screens in one colour scheme on a phone width CSS pixels wide (as tall as an
+// iPhone 14 in proportion).
+func shoot(url, out string, width int64, dark bool) error {
+	tab, cancel, err := miniapptest.Open(context.Background(), width, 844*width/390, dark, nil)
 	if err != nil {
 		return err
 	}
@@ -135,7 +138,7 @@ func shoot(url, out string, dark bool) error {
 			chromedp.Click(`[data-go="catalog"]`), chromedp.WaitVisible("#items .row")}},
 		{"gift", []chromedp.Action[chromedp.Void]{chromedp.Click("#back"), chromedp.WaitVisible(`[data-go="gift"]`),
 			chromedp.Click(`[data-go="gift"]`), chromedp.WaitVisible("#gift-phone"), chromedp.SendKeys("#gift-phone", "+7 916 000-00-01"),
-			chromedp.SendKeys("#gift-points", "100"), chromedp.Click("#main"), chromedp.WaitVisible(".confirm")}},
+			chromedp.SendKeys("#gift-points", "100 баллов"), chromedp.Click("#main"), chromedp.WaitVisible(".confirm")}},
 	}
 	for _, s := range steps {
 		if err := save(s.name, s.ready...); err != nil {

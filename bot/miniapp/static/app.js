@@ -167,7 +167,7 @@
     $('#title').textContent = text;
   }
   function view(...children) {
-    $('#view').replaceChildren(...children);
+    $('#view').replaceChildren(...children.filter(Boolean)); // a part shown only sometimes is false otherwise
   }
   function loading() {
     view(el('p', { class: 'hint center' }, S['app.loading']));
@@ -194,6 +194,11 @@
     loading();
     try {
       await refreshMe();
+      // The page first spoke the platform's language; the account's own (chosen in the chat or here) wins.
+      if (me.language !== document.documentElement.lang) {
+        await loadStrings(me.language);
+        screenTitle(S['app.title']);
+      }
     } catch (e) {
       if (e.error === 'not_linked') return show(linkScreen);
       return failed(e, render);
@@ -207,6 +212,17 @@
     view(hero, el('div', { class: 'tiles' },
       tile('forecast', forecastScreen), tile('catalog', catalogScreen), tile('gift', giftScreen),
       tile('history', historyScreen), tile('settings', settingsScreen)));
+    fit($('#balance'));
+  }
+
+  // fit shrinks a line that must not wrap (a number with its word, «16 329 баллов») until it fits its
+  // box: on a 320 px phone a big balance is wider than the card at the hero's size.
+  function fit(e) {
+    let size = parseFloat(getComputedStyle(e).fontSize);
+    while (e.scrollWidth > e.clientWidth && size > 16) {
+      size -= 1;
+      e.style.fontSize = size + 'px';
+    }
   }
 
   async function forecastScreen() {
@@ -221,17 +237,21 @@
     if (!f.total) {
       view(el('div', { class: 'card center' }, el('p', {}, S['app.forecast.none'])));
     } else {
-      view(el('div', { class: 'card' }, el('div', { class: 'hint' }, S['app.forecast.title']), chart(f.months),
-        el('div', { class: 'total' }, f.total_text), el('div', { class: 'hint' }, S['app.forecast.hint'])));
+      const title = el('div', { class: 'hint' }, S['app.forecast.title']);
+      const card = el('div', { class: 'card' }, title,
+        el('div', { class: 'total' }, f.total_text), el('div', { class: 'hint' }, S['app.forecast.hint']));
+      view(card);
+      title.after(chart(f.months, title.clientWidth));
     }
     setMain(S['menu.catalog'], () => show(catalogScreen));
   }
 
   // chart draws what burns each month as horizontal bars with the number at each bar's end: twelve
-  // rows stay readable on a 320 px screen, where twelve columns would not fit their numbers.
-  function chart(months) {
+  // rows stay readable on a 320 px screen, where twelve columns would not fit their numbers. It is
+  // drawn as wide as the space it gets (width CSS pixels), so its 13 px numbers are never scaled down.
+  function chart(months, width) {
     const ns = 'http://www.w3.org/2000/svg';
-    const W = 320, row = 28, labelW = 40, numW = 64, barW = W - labelW - numW;
+    const W = Math.max(width || 0, 240), row = 28, labelW = 40, numW = 64, barW = W - labelW - numW;
     const max = Math.max(...months.map((m) => m.points), 1);
     const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${months.length * row}`);
@@ -249,7 +269,7 @@
       add('text', { x: 0, y: y + 18, class: 'month' }, m.label);
       add('rect', { x: labelW, y: y + 7, width: barW, height: 14, rx: 4, class: 'track' });
       if (w) add('rect', { x: labelW, y: y + 7, width: w, height: 14, rx: 4, class: 'bar', 'data-month': m.month });
-      add('text', { x: labelW + w + 6, y: y + 18, class: 'num' }, m.points ? m.points_text : '');
+      add('text', { x: labelW + w + 6, y: y + 18, class: m.points ? 'num' : 'num zero' }, m.points_text); // «0»: nothing burns, not missing data
     });
     return svg;
   }
@@ -314,12 +334,12 @@
     chips.append(chip('', S['app.catalog.all']), ...c.categories.map((cat) => chip(cat.id, cat.title)));
     const search = el('input', { type: 'search', id: 'search', placeholder: S['app.catalog.search'], value: catalogState.query,
       oninput: (e) => { catalogState.query = e.target.value; fill(); } });
-    view(search, chips, list, none);
+    view(c.blocked && el('div', { class: 'card warn', id: 'blocked' }, c.blocked_text), search, chips, list, none);
     fill();
   }
 
   function itemRow(it) {
-    const ready = it.available && it.affordable;
+    const ready = Boolean(it.confirm_text); // a blocked account gets none: it is told so above the list
     const note = !it.available ? el('span', { class: 'badge' }, S['app.catalog.out']) :
       !it.affordable ? el('span', { class: 'badge' }, it.missing_text) : null;
     return el('button', { class: 'row' + (ready ? '' : ' off'), type: 'button', 'data-code': it.code, disabled: !ready,
@@ -336,19 +356,22 @@
       try {
         const r = await call('POST', 'redeem', { code: it.code, cost: it.cost }, key);
         haptic('success');
-        done(r.message);
+        done(r.message, r.promo_code);
       } catch (e) {
         status.replaceChildren(errorLine(e));
       }
     }, native ? '' : S['app.cancel'], back);
   }
 
-  // done shows a finished spend and leads home, where the new balance is.
-  function done(message) {
+  // done shows a finished spend and leads home, where the new balance is. A partner's promo code in
+  // the message is kept on one line: broken at its hyphens («ELD-2000-» / «1047») it is misread.
+  function done(message, code) {
+    const at = code ? message.indexOf(code) : -1;
+    const text = at < 0 ? [message] : [message.slice(0, at), el('span', { class: 'code' }, code), message.slice(at + code.length)];
     stack.length = 1;
     stack.push([() => {
       screenTitle(S['app.title']);
-      view(el('div', { class: 'card' }, el('p', { class: 'ok', id: 'done' }, message)));
+      view(el('div', { class: 'card' }, el('p', { class: 'ok', id: 'done' }, ...text)));
       setMain(S['menu.balance'], home);
     }]);
     render();
@@ -366,10 +389,12 @@
       el('label', { for: 'gift-phone' }, S['app.gift.phone']), phone,
       el('label', { for: 'gift-points' }, S['app.gift.points']), points, status));
     setMain(S['app.gift.next'], async () => {
-      const body = { phone: giftDraft.phone, points: Number(giftDraft.points.replace(/[\s\u00a0\u202f]/g, '')) || 0 };
+      // The amount goes as typed («100 баллов», "1,000"): the server reads it as the chat does and
+      // answers a fraction, a zero or words in the chat's own words.
+      const body = { phone: giftDraft.phone, points: giftDraft.points };
       try {
         const plan = await call('POST', 'gift/check', body);
-        show(giftConfirmScreen, { ...body, plan });
+        show(giftConfirmScreen, { phone: body.phone, points: plan.points, plan });
       } catch (e) {
         status.replaceChildren(errorLine(e));
       }
