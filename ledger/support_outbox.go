@@ -180,6 +180,11 @@ func (o *SupportOutbox) Close() {
 	if o.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if o.locked {
+			// Unlocked before the close returns: the server ends a closed session a moment later, and
+			// another replica's TryLock in that moment would find the lock still held.
+			_, _ = o.conn.Exec(ctx, "SELECT pg_advisory_unlock_all()")
+		}
 		o.conn.Close(ctx) // closing the session frees its advisory lock; a failed close leaves it to the server's end of the socket
 	}
 	o.conn, o.locked = nil, false

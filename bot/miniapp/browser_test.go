@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,4 +149,40 @@ func TestPageSpeaksTheAccountsLanguage(t *testing.T) {
 	waitText(t, tab, "#balance", "1,261\u00a0points")
 	waitText(t, tab, "#title", "Bonus points")
 	waitText(t, tab, `[data-go="catalog"]`, "🛍 Catalogue")
+}
+
+// Under VK the page tells VK it has started (VKWebAppInit, without which VK keeps its loading screen
+// over the page), takes VK's dark scheme, and shows the account of the VK user the launch names.
+func TestPageUnderVK(t *testing.T) {
+	t.Parallel()
+	if _, err := miniapptest.Chromium(); err != nil {
+		t.Skipf("no browser on this machine, so the page is not tried in one: %v", err)
+	}
+	f := setup(t, Options{})
+	f.member(t, 501, "+79160000001", 1261)
+	if _, err := f.store.Link(ctx, ledger.Link{Channel: "vk", UserID: 777, ChatID: 777, Phone: "+79160000001"}); err != nil {
+		t.Fatal(err)
+	}
+	query := signVK(testVKSecret, url.Values{"vk_user_id": {"777"}, "vk_ts": {strconv.FormatInt(f.clock.Now().Add(-time.Minute).Unix(), 10)},
+		"vk_language": {"ru"}, "vk_platform": {"mobile_android"}})
+	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	tab, stop := context.WithTimeout(tab, 60*time.Second)
+	defer stop()
+	if err := miniapptest.StubVKBridge(tab, "space_gray"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/?"+query), chromedp.WaitVisible("#balance"))
+	waitText(t, tab, "#balance", "1\u00a0261\u00a0балл")
+	sent, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`window.vkSent`))
+	if err != nil || len(sent) == 0 || sent[0] != "VKWebAppInit" {
+		t.Errorf("sent to VK %v (%v), want VKWebAppInit first", sent, err)
+	}
+	dark, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.classList.contains('dark')`))
+	if err != nil || !dark {
+		t.Errorf("dark = %v (%v) under VK's space_gray scheme on a light system, want dark", dark, err)
+	}
 }

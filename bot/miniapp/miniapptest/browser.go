@@ -78,3 +78,25 @@ func Open(ctx context.Context, width, height int64, dark bool, tg *Telegram) (co
 	}
 	return tab, cancel, nil
 }
+
+// StubVKBridge makes the tab's pages find window.vkBridge as VK's script provides it (the machine is
+// offline): it records every method sent in window.vkSent and answers VKWebAppInit with
+// VKWebAppUpdateConfig carrying scheme, as VK does. Call it before navigating.
+func StubVKBridge(tab context.Context, scheme string) error {
+	src := fmt.Sprintf(`window.vkSent = [];
+window.vkBridge = {
+  handlers: [],
+  subscribe(f) { this.handlers.push(f); },
+  send(method, params) {
+    window.vkSent.push(method);
+    if (method === 'VKWebAppInit') {
+      setTimeout(() => this.handlers.forEach((f) => f({detail: {type: 'VKWebAppUpdateConfig', data: {scheme: %q}}})), 0);
+    }
+    return Promise.resolve({result: true});
+  },
+};`, scheme)
+	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		return fmt.Errorf("miniapptest: vk bridge stub: %w", err)
+	}
+	return nil
+}

@@ -25,12 +25,40 @@
     return ['', navigator.language];
   }
 
+  let vkScheme = ''; // VK's colour scheme once VK Bridge says it (VKWebAppUpdateConfig)
   function theme() {
     const root = document.documentElement;
     const params = (tg && tg.themeParams) || {};
     for (const [k, v] of Object.entries(params)) root.style.setProperty('--tg-theme-' + k.replace(/_/g, '-'), v);
-    const dark = tg && tg.colorScheme ? tg.colorScheme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+    let dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    if (tg && tg.colorScheme) dark = tg.colorScheme === 'dark';
+    else if (vkScheme) dark = vkScheme === 'space_gray' || vkScheme.endsWith('_dark');
     root.classList.toggle('dark', dark);
+  }
+
+  // --- VK ------------------------------------------------------------------------------------------
+
+  // Under VK the page must tell VK it has started (VKWebAppInit), or VK keeps its loading screen over
+  // it; VK then says its colour scheme. VK Bridge, VK's own script, is fetched only under VK, so
+  // Telegram and plain browsers never load it.
+  const VK_BRIDGE = 'https://unpkg.com/@vkontakte/vk-bridge/dist/browser.min.js';
+  let vk = null; // VK Bridge once loaded
+  function vkStart() {
+    const ready = (bridge) => {
+      vk = bridge;
+      vk.subscribe((e) => {
+        const d = e && e.detail;
+        if (d && d.type === 'VKWebAppUpdateConfig' && d.data && d.data.scheme) {
+          vkScheme = d.data.scheme;
+          theme();
+        }
+      });
+      vk.send('VKWebAppInit');
+    };
+    if (window.vkBridge) return ready(window.vkBridge);
+    const script = el('script', { src: VK_BRIDGE });
+    script.addEventListener('load', () => { if (window.vkBridge) ready(window.vkBridge); });
+    document.head.append(script);
   }
 
   async function loadStrings(lang) {
@@ -94,6 +122,7 @@
 
   function haptic(kind) {
     if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred(kind);
+    if (vk) vk.send('VKWebAppTapticNotificationOccurred', { type: kind }).catch(() => {}); // not every VK client vibrates
   }
 
   let toastTimer = 0;
@@ -482,6 +511,7 @@
     theme();
     let hint;
     [auth, hint] = launch();
+    if (auth.startsWith('vk ')) vkStart();
     if (tg) {
       if (tg.ready) tg.ready();
       if (tg.expand) tg.expand();
