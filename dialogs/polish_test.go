@@ -207,3 +207,34 @@ func TestThanksAnsweredInKind(t *testing.T) {
 	}
 	want(t, u.say("спасибо, а где каталог?"), "catalog.empty") // a sentence with thanks in it still means what it asks
 }
+
+// A command that leaves a confirmation waiting says the spend was dropped; /cancel says it its own way.
+func TestLeavingAConfirmationSaysSo(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.catalog(t)
+	b.member(t, "+79161234567", 5000)
+	b.member(t, "+79161234568", 1)
+	u := b.user(t, 405)
+	u.link("+79161234567")
+
+	u.cmd("gift")
+	u.say("+79161234568")
+	want(t, u.say("100"), "gift.confirm")
+	r := u.say("баланс")
+	if got := ids(r); len(got) < 2 || got[0] != "gift.dropped" || got[1] != "balance.text" {
+		t.Errorf("«баланс» at a gift confirmation: %v, want gift.dropped then the balance", got)
+	}
+	want(t, u.say("22"), "redeem.confirm")
+	r = u.say("сколько у меня баллов?")
+	if got := ids(r); len(got) < 2 || got[0] != "redeem.dropped" {
+		t.Errorf("a question at a redeem confirmation: %v, want redeem.dropped first", got)
+	}
+	want(t, u.say("22"), "redeem.confirm")
+	if got := ids(u.cmd("cancel")); len(got) != 1 || got[0] != "dialog.cancelled" {
+		t.Errorf("/cancel at a redeem confirmation: %v, want only dialog.cancelled", got)
+	}
+	if got := ids(u.cmd("balance")); slices.Contains(got, "redeem.dropped") || slices.Contains(got, "gift.dropped") {
+		t.Errorf("/balance from the menu: %v, want no dropped note", got)
+	}
+}

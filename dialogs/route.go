@@ -19,7 +19,7 @@ func Handle(s State, in Input) (State, []Output) {
 		if cmd == CmdCancel && s.Step == StepMenu {
 			return s, []Output{nothingToCancel()}
 		}
-		return runCommand(s.menu(), in, cmd)
+		return leave(s, in, cmd)
 	}
 	if in.Contact != nil && s.Step == StepGiftPhone { // a contact card names the recipient
 		in.Text = in.Contact.Phone
@@ -43,7 +43,7 @@ func Handle(s State, in Input) (State, []Output) {
 		if cmd == CmdCancel && s.Step == StepMenu {
 			return s, []Output{nothingToCancel()}
 		}
-		return runCommand(s.menu(), in, cmd)
+		return leave(s, in, cmd)
 	}
 	if isThanks(in.Text) {
 		return s.menu(), []Output{Say(T("thanks.reply")).WithKeyboard(MenuKeyboard)}
@@ -58,6 +58,24 @@ var textSteps = map[Step]func(State, Input) (State, []Output){
 	StepGiftPhone:   giftPhone,
 	StepGiftAmount:  giftAmount,
 	StepGiftConfirm: giftAmount, // a new amount replaces the one waiting for confirmation
+}
+
+// leave runs a command that leaves whatever step s is at. A spend waiting for its confirmation is
+// dropped, and the user is told so first, unless the command is the cancel that says it anyway.
+func leave(s State, in Input, cmd string) (State, []Output) {
+	var dropped string
+	switch {
+	case cmd == CmdCancel:
+	case s.Step == StepGiftConfirm:
+		dropped = "gift.dropped"
+	case s.Step == StepRedeemConfirm:
+		dropped = "redeem.dropped"
+	}
+	next, out := runCommand(s.menu(), in, cmd)
+	if dropped != "" {
+		out = append([]Output{Say(T(dropped))}, out...)
+	}
+	return next, out
 }
 
 // confirmation is the data of the confirm button a step waits for, made from the State, so the
