@@ -34,13 +34,7 @@ func TestPageInABrowser(t *testing.T) {
 	}
 	tg := &miniapptest.Telegram{ColorScheme: "light",
 		InitData: signTelegram(testToken, telegramFields(`{"id":501,"first_name":"Анна","language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
-	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	tab, stop := context.WithTimeout(tab, 90*time.Second)
-	defer stop()
+	tab := openTab(t, 360, 740, false, tg, 90*time.Second)
 
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "1\u00a0311\u00a0баллов")
@@ -68,6 +62,20 @@ func TestPageInABrowser(t *testing.T) {
 	if b, err := f.store.Balance(ctx, 1); err != nil || b.Points != 1141 {
 		t.Errorf("ledger balance = %+v, %v; want 1141 after one redeem", b, err)
 	}
+}
+
+// openTab opens a Chromium tab (width × height, dark or not, as tg's Telegram when tg is set) for the
+// test, within limit; it closes when the test ends.
+func openTab(t *testing.T, width, height int64, dark bool, tg *miniapptest.Telegram, limit time.Duration) context.Context {
+	t.Helper()
+	tab, cancel, err := miniapptest.Open(context.Background(), width, height, dark, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
+	tab, stop := context.WithTimeout(tab, limit)
+	t.Cleanup(stop)
+	return tab
 }
 
 func run(t *testing.T, tab context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
@@ -113,13 +121,7 @@ func TestPageSaysWhenItsLaunchExpires(t *testing.T) {
 	// see it expire while open.
 	signed := f.clock.Now().Add(-time.Hour + 30*time.Second)
 	tg := &miniapptest.Telegram{InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, signed))}
-	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	tab, stop := context.WithTimeout(tab, 120*time.Second)
-	defer stop()
+	tab := openTab(t, 320, 640, true, tg, 120*time.Second)
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	run(t, tab, "expire", chromedp.WaitVisible("#fatal")) // the page counts the half minute down itself
 	waitText(t, tab, "#fatal", "Страница открыта слишком давно. Закройте её и откройте снова из чата с ботом.")
@@ -138,13 +140,7 @@ func TestPageSpeaksTheAccountsLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := &miniapptest.Telegram{InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
-	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	tab, stop := context.WithTimeout(tab, 60*time.Second)
-	defer stop()
+	tab := openTab(t, 360, 740, false, tg, 60*time.Second)
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "1,261\u00a0points")
 	waitText(t, tab, "#title", "Bonus points")
@@ -165,13 +161,7 @@ func TestPageUnderVK(t *testing.T) {
 	}
 	query := signVK(testVKSecret, url.Values{"vk_user_id": {"777"}, "vk_ts": {strconv.FormatInt(f.clock.Now().Add(-time.Minute).Unix(), 10)},
 		"vk_language": {"ru"}, "vk_platform": {"mobile_android"}})
-	tab, cancel, err := miniapptest.Open(context.Background(), 360, 740, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	tab, stop := context.WithTimeout(tab, 60*time.Second)
-	defer stop()
+	tab := openTab(t, 360, 740, false, nil, 60*time.Second)
 	if err := miniapptest.StubVKBridge(tab, "space_gray"); err != nil {
 		t.Fatal(err)
 	}

@@ -60,13 +60,7 @@ func TestPageFitsANarrowScreen(t *testing.T) {
 	}
 	tg := &miniapptest.Telegram{ColorScheme: "dark",
 		InitData: signTelegram(testToken, telegramFields(`{"id":501,"language_code":"ru"}`, f.clock.Now().Add(-time.Minute)))}
-	tab, cancel, err := miniapptest.Open(context.Background(), 320, 640, true, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	tab, stop := context.WithTimeout(tab, 90*time.Second)
-	defer stop()
+	tab := openTab(t, 320, 640, true, tg, 90*time.Second)
 
 	run(t, tab, "open", chromedp.Navigate(f.srv.URL+"/app/"), chromedp.WaitVisible("#balance"))
 	waitText(t, tab, "#balance", "16\u00a0747\u00a0баллов")
