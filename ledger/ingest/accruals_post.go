@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -13,10 +14,6 @@ import (
 
 	"bonusbot/ledger"
 )
-
-type accrualsRequest struct {
-	Events []json.RawMessage `json:"events"`
-}
 
 // eventJSON is one billing event on the wire. Amount is roubles as a decimal string ("500.00"); a bare
 // JSON number is taken digit for digit too, never through a float.
@@ -52,13 +49,13 @@ type outcome struct {
 // reversals, so "accrue bill-1, reverse it" works in one batch in either order. Billing may resend the
 // whole batch; replays count as duplicates.
 func (h *Handler) postAccruals(w http.ResponseWriter, r *http.Request) {
-	var req accrualsRequest
-	if !h.readBatch(w, r, &req, "events", func() (int, bool) { return len(req.Events), req.Events != nil }) {
+	raws, ok := h.readBatch(w, r, "events")
+	if !ok {
 		return
 	}
-	events := make([]ledger.Event, len(req.Events))
-	outcomes := make([]outcome, len(req.Events))
-	for i, raw := range req.Events {
+	events := make([]ledger.Event, len(raws))
+	outcomes := make([]outcome, len(raws))
+	for i, raw := range raws {
 		events[i], outcomes[i].err = parseEvent(raw)
 	}
 	if err := h.apply(r, events, outcomes); err != nil {
@@ -166,50 +163,70 @@ func namedID(raw json.RawMessage) string {
 	return id
 }
 
-// decodeBody reads a JSON body under MaxBodyBytes. It returns 0 on success, else the status and a
-// message for the caller. An unknown top-level field is refused by name: a misspelt "evnts" must not
-// look like an empty batch. (Top-level keys are matched as encoding/json does, in any case: checking
-// their spelling as checkFields does would hold the body in memory once more; each item's fields are
-// checked exactly.)
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) (int, string) {
+// readBatch reads a {"<field>":[…]} body under MaxBodyBytes and checks the batch's size; it answers
+// a refused request itself and then returns false. The top level is read token by token, so its one
+// key is checked as spelt (encoding/json alone would take "Events" for "events" and the last of a
+// repeated key) without holding the body twice: a misspelt or unknown key is refused by name and must
+// not look like an empty batch. Each item stays raw for its own exact check (checkFields).
+func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, field string) ([]json.RawMessage, bool) {
 	if ok, msg := isJSON(r.Header.Get("Content-Type")); !ok {
-		return http.StatusUnsupportedMediaType, msg
+		h.writeError(w, r, http.StatusUnsupportedMediaType, errorCodeFor(http.StatusUnsupportedMediaType), msg)
+		return nil, false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON object")
-	}
+	items, present, err := decodeBatch(json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes)), field)
 	var tooBig *http.MaxBytesError
 	switch {
-	case err == nil:
-		return 0, ""
 	case errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", tooBig.Limit)
-	default:
-		return http.StatusBadRequest, "malformed JSON: " + err.Error()
+		h.writeError(w, r, http.StatusRequestEntityTooLarge, errorCodeFor(http.StatusRequestEntityTooLarge),
+			fmt.Sprintf("body over %d bytes", tooBig.Limit))
+		return nil, false
+	case err != nil:
+		h.writeError(w, r, http.StatusBadRequest, errorCodeFor(http.StatusBadRequest), "malformed JSON: "+err.Error())
+		return nil, false
+	case !present:
+		h.writeError(w, r, http.StatusBadRequest, "malformed_request", fmt.Sprintf(`body must be {"%s":[…]}`, field))
+		return nil, false
+	case len(items) > MaxBatch:
+		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_"+field,
+			fmt.Sprintf("%d %s; send at most %d per request", len(items), field, MaxBatch))
+		return nil, false
 	}
+	return items, true
 }
 
-// readBatch decodes a {"<field>":[…]} body into v and checks the batch's size (items reports its length
-// and whether the field was there). It answers a refused request itself and then returns false.
-func (h *Handler) readBatch(w http.ResponseWriter, r *http.Request, v any, field string, items func() (int, bool)) bool {
-	if status, msg := decodeBody(w, r, v); status != 0 {
-		h.writeError(w, r, status, errorCodeFor(status), msg)
-		return false
+// decodeBatch reads one JSON object whose only key is field, spelt exactly and given once, holding an
+// array (or null); present says whether field was there with an array.
+func decodeBatch(dec *json.Decoder, field string) (items []json.RawMessage, present bool, err error) {
+	if tok, err := dec.Token(); err != nil {
+		return nil, false, err
+	} else if tok != json.Delim('{') {
+		return nil, false, fmt.Errorf("the body is not a JSON object")
 	}
-	n, present := items()
-	if !present {
-		h.writeError(w, r, http.StatusBadRequest, "malformed_request", fmt.Sprintf(`body must be {"%s":[…]}`, field))
-		return false
+	seen := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false, err
+		}
+		key, _ := tok.(string)
+		switch {
+		case key != field:
+			return nil, false, fmt.Errorf("json: unknown field %q", key)
+		case seen:
+			return nil, false, fmt.Errorf("json: field %q given twice", key)
+		}
+		seen = true
+		if err := dec.Decode(&items); err != nil {
+			return nil, false, err
+		}
 	}
-	if n > MaxBatch {
-		h.writeError(w, r, http.StatusRequestEntityTooLarge, "too_many_"+field,
-			fmt.Sprintf("%d %s; send at most %d per request", n, field, MaxBatch))
-		return false
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, false, err
 	}
-	return true
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false, errors.New("unexpected data after the JSON object")
+	}
+	return items, items != nil, nil
 }
 
 // isJSON accepts application/json, with a charset parameter only if it says UTF-8, the one encoding

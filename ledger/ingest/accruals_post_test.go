@@ -110,15 +110,19 @@ func TestAccrualsBadRequests(t *testing.T) {
 		name, body string
 		status     int
 		code       string
+		names      string // what the message must name ("" for anything)
 	}{
-		{"not JSON", `{"events":[`, http.StatusBadRequest, "malformed_request"},
-		{"empty body", ``, http.StatusBadRequest, "malformed_request"},
-		{"events not a list", `{"events":{"id":"x"}}`, http.StatusBadRequest, "malformed_request"},
-		{"no events key", `{"evnts":[]}`, http.StatusBadRequest, "malformed_request"},
-		{"unknown top-level field", `{"events":[],"dry_run":true}`, http.StatusBadRequest, "malformed_request"},
-		{"trailing garbage", `{"events":[]} {"events":[]}`, http.StatusBadRequest, "malformed_request"},
-		{"10,001 events", tooMany, http.StatusRequestEntityTooLarge, "too_many_events"},
-		{"body over the cap", huge, http.StatusRequestEntityTooLarge, "too_large"},
+		{"not JSON", `{"events":[`, http.StatusBadRequest, "malformed_request", ""},
+		{"empty body", ``, http.StatusBadRequest, "malformed_request", ""},
+		{"events not a list", `{"events":{"id":"x"}}`, http.StatusBadRequest, "malformed_request", ""},
+		{"no events key", `{"evnts":[]}`, http.StatusBadRequest, "malformed_request", ""},
+		{"unknown top-level field", `{"events":[],"dry_run":true}`, http.StatusBadRequest, "malformed_request", "dry_run"},
+		{"trailing garbage", `{"events":[]} {"events":[]}`, http.StatusBadRequest, "malformed_request", ""},
+		{"top-level key in another case", `{"Events":[` + oneEvent + `]}`, http.StatusBadRequest, "malformed_request", "Events"},
+		{"events given twice", `{"events":[],"events":[` + oneEvent + `]}`, http.StatusBadRequest, "malformed_request", "twice"},
+		{"not an object", `[` + oneEvent + `]`, http.StatusBadRequest, "malformed_request", ""},
+		{"10,001 events", tooMany, http.StatusRequestEntityTooLarge, "too_many_events", ""},
+		{"body over the cap", huge, http.StatusRequestEntityTooLarge, "too_large", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +132,7 @@ func TestAccrualsBadRequests(t *testing.T) {
 			if err := json.Unmarshal([]byte(text), &e); err != nil {
 				t.Fatalf("error body %q: %v", text, err)
 			}
-			if status != tt.status || e.Error != tt.code || e.Message == "" || tt.name == "unknown top-level field" && !strings.Contains(e.Message, "dry_run") {
+			if status != tt.status || e.Error != tt.code || e.Message == "" || !strings.Contains(e.Message, tt.names) {
 				t.Errorf("POST %s = %d %s, want %d %s with a message (naming an unknown field)", tt.name, status, text, tt.status, tt.code)
 			}
 		})

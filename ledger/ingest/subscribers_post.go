@@ -10,10 +10,6 @@ import (
 	"bonusbot/ledger"
 )
 
-type subscribersRequest struct {
-	Subscribers []json.RawMessage `json:"subscribers"`
-}
-
 type subscriberJSON struct {
 	Phone     string `json:"phone"`
 	AccountOf string `json:"account_of"` // optional: join the account holding this phone
@@ -38,12 +34,12 @@ type subscriberResult struct {
 // Enrolling a phone already on the wanted account succeeds and changes nothing, so a request that
 // failed with 500 halfway is safe to resend.
 func (h *Handler) postSubscribers(w http.ResponseWriter, r *http.Request) {
-	var req subscribersRequest
-	if !h.readBatch(w, r, &req, "subscribers", func() (int, bool) { return len(req.Subscribers), req.Subscribers != nil }) {
+	raws, ok := h.readBatch(w, r, "subscribers")
+	if !ok {
 		return
 	}
-	resp := subscribersResponse{Results: make([]subscriberResult, len(req.Subscribers))}
-	for i, raw := range req.Subscribers {
+	resp := subscribersResponse{Results: make([]subscriberResult, len(raws))}
+	for i, raw := range raws {
 		sub, err := parseSubscriber(raw)
 		if err != nil {
 			code, msg, _, _ := classify(err)
