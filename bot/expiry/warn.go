@@ -157,20 +157,12 @@ func (x *Expiry) deliver(ctx context.Context, n ledger.WarningNotice) (state, ch
 	if err != nil {
 		return ledger.WarnPlanned, "", err
 	}
-	out, lang, failed := dialogs.ExpiryWarning(n), "ru", 0
-	for _, l := range links {
-		chat, ok := x.chats[l.Channel]
-		if !ok || !l.Active {
-			continue
-		}
+	out, lang := dialogs.ExpiryWarning(n), "ru"
+	// One chat is enough: the member has read it there.
+	channel, failed := notify.TellChats(ctx, x.chats, links, func(chat notify.Chat, l ledger.Link) error {
 		lang = l.Language
-		if err := x.sendChat(ctx, chat, l, out); err != nil {
-			x.log.WarnContext(ctx, "expiry warning not delivered to chat", "warning_id", n.ID, "channel", l.Channel, "chat_id", l.ChatID, "err", err)
-			failed++
-			continue
-		}
-		channel = l.Channel // one chat is enough: the member has read it there
-	}
+		return x.sendChat(ctx, chat, l, out)
+	}, x.log, "expiry warning", "warning_id", n.ID)
 	switch {
 	case channel != "":
 		return ledger.WarnSent, channel, nil

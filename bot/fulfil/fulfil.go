@@ -197,19 +197,10 @@ func (f *Fulfil) tell(ctx context.Context, d ledger.OrderDetails) error {
 	if err != nil {
 		return err
 	}
-	told := 0
-	for _, l := range links {
-		chat, ok := f.chats[l.Channel]
-		if !ok || !l.Active {
-			continue
-		}
-		if err := chat.Notify(ctx, l.ChatID, text(l.Language)); err != nil {
-			f.log.WarnContext(ctx, "order notice not delivered to chat", "order_id", d.ID, "chat_id", l.ChatID, "err", err)
-			continue
-		}
-		told++
-	}
-	if told > 0 || d.Phone == "" {
+	told, _ := notify.TellChats(ctx, f.chats, links, func(chat notify.Chat, l ledger.Link) error {
+		return chat.Notify(ctx, l.ChatID, text(l.Language))
+	}, f.log, "order notice", "order_id", d.ID)
+	if told != "" || d.Phone == "" {
 		return nil
 	}
 	if err := f.sms.Send(ctx, d.Phone, text("ru")); err != nil {

@@ -55,6 +55,27 @@ type Chat interface {
 	Notify(ctx context.Context, chatID int64, text string) error
 }
 
+// TellChats calls send for each of links that is active on a channel chats serves, so a subscriber
+// hears of something on every chat they linked; a send that fails is logged with what and does not
+// stop the rest. It returns the channel of the last chat told ("" for none) and how many failed; a
+// caller whose news must arrive falls back to SMS when none was told.
+func TellChats(ctx context.Context, chats map[string]Chat, links []ledger.Link, send func(Chat, ledger.Link) error,
+	log *slog.Logger, what string, attrs ...any) (told string, failed int) {
+	for _, l := range links {
+		chat, ok := chats[l.Channel]
+		if !ok || !l.Active {
+			continue
+		}
+		if err := send(chat, l); err != nil {
+			log.WarnContext(ctx, what+" not delivered to chat", slices.Concat(attrs, []any{"channel", l.Channel, "chat_id", l.ChatID, "err", err})...)
+			failed++
+			continue
+		}
+		told = l.Channel
+	}
+	return told, failed
+}
+
 // Renderer words the notice.
 type Renderer interface {
 	Render(lang string, t dialogs.Text) string
@@ -82,19 +103,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[GiftArgs]) error {
 	if err != nil {
 		return err
 	}
-	sent := 0
-	for _, l := range links {
-		chat, ok := w.chats[l.Channel]
-		if !ok || !l.Active {
-			continue
-		}
-		if err := chat.Notify(ctx, l.ChatID, w.notice(l.Language, a, false)); err != nil {
-			w.log.WarnContext(ctx, "gift notice not delivered to chat", "gift_id", a.GiftID, "channel", l.Channel, "chat_id", l.ChatID, "err", err)
-			continue
-		}
-		sent++
-	}
-	if sent > 0 {
+	told, _ := TellChats(ctx, w.chats, links, func(chat Chat, l ledger.Link) error {
+		return chat.Notify(ctx, l.ChatID, w.notice(l.Language, a, false))
+	}, w.log, "gift notice", "gift_id", a.GiftID)
+	if told != "" {
 		return nil
 	}
 	return w.sms.Send(ctx, a.ToPhone, w.notice("ru", a, true))
